@@ -1,0 +1,110 @@
+#pragma once
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "typenet/core/batch_view.hpp"
+#include "typenet/core/random.hpp"
+#include "typenet/core/shape.hpp"
+
+namespace typenet {
+
+/// Train: batch statistics, dropout active, state updated. Eval: running statistics, dropout off.
+enum class Mode { Train, Eval };
+
+/// How a layer takes part in fusion (DESIGN §4): elementwise layers run inside the epilogue of the
+/// contraction before them; barriers need the whole batch (or row) before the next layer can start.
+namespace fusion {
+struct elementwise {};
+struct contraction {};
+struct barrier {};
+}  // namespace fusion
+
+/// The name and shape of one tensor a layer owns: "weight" (256, 784), "running_mean" (256).
+struct TensorInfo {
+    std::string_view name;
+    std::array<std::size_t, 2> dims{};
+    std::size_t rank = 1;
+
+    constexpr TensorInfo(std::string_view n, std::size_t d0) : name(n), dims{d0, 1}, rank(1) {}
+    constexpr TensorInfo(std::string_view n, std::size_t d0, std::size_t d1) : name(n), dims{d0, d1}, rank(2) {}
+    constexpr std::size_t size() const { return dims[0] * dims[1]; }
+};
+
+/// Total element count of a list of tensors.
+template <std::size_t N>
+constexpr std::size_t total_size(const std::array<TensorInfo, N>& tensors) {
+    std::size_t n = 0;
+    for (const auto& t : tensors) n += t.size();
+    return n;
+}
+
+/// A layer's slice of the network's parameter, gradient and buffer arrays, laid out in the order of
+/// its `parameter_tensors` and `buffer_tensors`.
+template <class T>
+struct LayerState {
+    T* parameters;
+    T* gradients;
+    T* buffers;
+};
+
+/// The read-only part of a layer's state, for inference.
+template <class T>
+struct ConstLayerState {
+    const T* parameters;
+    const T* buffers;
+};
+
+/// Facts about the current call that a layer may need: the mode, and what keys its random streams.
+struct StepContext {
+    Mode mode = Mode::Eval;
+    Seed seed{};
+    std::uint64_t step = 0;
+    std::uint32_t layer_index = 0;
+};
+
+/// A layer bound to a scalar type and an input shape (DESIGN §3): what `Seq` drives.
+/// backward() gets dx.data == nullptr when the input gradient is not wanted (first layer).
+template <class L>
+concept Layer =
+    requires {
+        typename L::scalar;
+        typename L::input_shape;
+        typename L::output_shape;
+        typename L::fusion_kind;
+        { L::parameter_tensors.size() } -> std::convertible_to<std::size_t>;
+        { L::buffer_tensors.size() } -> std::convertible_to<std::size_t>;
+        { L::name() } -> std::convertible_to<std::string>;
+    } &&
+    requires(L& layer, const L& const_layer, LayerState<typename L::scalar> state,
+             ConstLayerState<typename L::scalar> const_state,
+             BatchView<const typename L::scalar, L::input_shape::size> x,
+             BatchView<typename L::scalar, L::output_shape::size> y,
+             BatchView<const typename L::scalar, L::output_shape::size> y_const,
+             BatchView<typename L::scalar, L::input_shape::size> dx, const StepContext& context) {
+        layer.initialize(state, context);
+        layer.forward(state, x, y, context);
+        const_layer.infer(const_state, x, y);
+        layer.backward(state, x, y_const, y_const, dx, context);
+    };
+
+/// What the user writes in `Seq<...>`: a type with a member template `bind<Scalar, InputShape>`
+/// naming the bound layer. Specs that fix their input (Dense) also say `using required_input = Shape<N>`.
+template <class S>
+concept LayerSpec = requires { typename S::template bind<float, Shape<1>>; };
+
+template <class S>
+concept FixesInput = requires { typename S::required_input; };
+
+/// Specs with a condition on their input (Maxout<K>: width divisible by K) state it as
+/// `template <class In> static constexpr bool accepts` and name the diagnostic to show otherwise as
+/// `template <std::size_t Index, class In> using rejection = diagnostics::...`.
+template <class S, class In>
+concept ValidatesInput = requires {
+    { S::template accepts<In> } -> std::convertible_to<bool>;
+};
+
+}  // namespace typenet

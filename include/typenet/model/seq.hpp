@@ -1,0 +1,329 @@
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "typenet/config.hpp"
+#include "typenet/core/aligned_buffer.hpp"
+#include "typenet/core/batch_view.hpp"
+#include "typenet/core/error.hpp"
+#include "typenet/core/layer.hpp"
+#include "typenet/core/random.hpp"
+#include "typenet/core/tensor.hpp"
+#include "typenet/model/layer_chain.hpp"
+#include "typenet/model/summary.hpp"
+
+namespace typenet {
+
+/// One tensor of a network under its PyTorch `nn.Sequential` key ("0.weight", "1.running_mean").
+/// `gradient` is empty for buffers (running statistics), which are not trained.
+template <class T>
+struct NamedTensor {
+    std::string name;
+    std::size_t layer = 0;
+    TensorInfo info;
+    std::span<T> value;
+    std::span<T> gradient;
+    bool is_buffer = false;
+};
+
+/// A network over scalar type T (float for use, double for gradient checks); `Seq<L...>` is the float one.
+template <class T, class... Specs>
+class BasicSeq {
+    using chain = detail::layer_chain<T, Specs...>;
+    // Instantiates the one diagnostic of a malformed network (or diagnostics::none), on its own, so
+    // that nothing computed from the chain fails a second time.
+    static_assert(sizeof(typename chain::failure) > 0);
+    using layer_tuple = typename chain::layers;
+    static constexpr std::size_t N = std::tuple_size_v<layer_tuple>;
+    template <std::size_t I>
+    using layer_at = std::tuple_element_t<I, layer_tuple>;
+
+    template <std::size_t... I>
+    static constexpr std::array<std::size_t, N + 1> make_widths(std::index_sequence<I...>) {
+        return {chain::input_shape::size, layer_at<I>::output_shape::size...};
+    }
+    template <std::size_t... I>
+    static constexpr std::array<std::size_t, N + 1> make_offsets(std::index_sequence<I...>, bool buffers) {
+        std::array<std::size_t, N + 1> sizes{(buffers ? total_size(layer_at<I>::buffer_tensors)
+                                                      : total_size(layer_at<I>::parameter_tensors))...};
+        std::array<std::size_t, N + 1> offsets{};
+        for (std::size_t i = 0; i < N; ++i) offsets[i + 1] = offsets[i] + sizes[i];
+        return offsets;
+    }
+    static constexpr auto widths_ = make_widths(std::make_index_sequence<N>{});
+    static constexpr auto parameter_offsets_ = make_offsets(std::make_index_sequence<N>{}, false);
+    static constexpr auto buffer_offsets_ = make_offsets(std::make_index_sequence<N>{}, true);
+
+public:
+    using scalar = T;
+    using input_shape = typename chain::input_shape;
+    using output_shape = typename chain::output_shape;
+    /// The same network over another scalar type (e.g. double for gradient checks).
+    template <class U>
+    using rebind = BasicSeq<U, Specs...>;
+
+    static constexpr std::size_t layer_count = N;
+    static constexpr std::size_t input_size = input_shape::size;
+    static constexpr std::size_t output_size = output_shape::size;
+    /// Trainable scalars (weights, biases, BatchNorm's gamma and beta, PReLU slopes).
+    static constexpr std::size_t parameter_count = parameter_offsets_[N];
+    /// Non-trainable state (BatchNorm's running statistics).
+    static constexpr std::size_t buffer_count = buffer_offsets_[N];
+    /// The widest activation of the network, input included.
+    static constexpr std::size_t max_width = *std::max_element(widths_.begin(), widths_.end());
+
+    /// Parameters initialized deterministically from the seed.
+    explicit BasicSeq(Seed seed = Seed{0})
+        : seed_(seed), parameters_(parameter_count), gradients_(parameter_count), buffers_(buffer_count) {
+        initialize(std::make_index_sequence<N>{});
+    }
+
+    // ---- inference -------------------------------------------------------------------------------
+
+    /// Eval-mode outputs for a batch (batch, input_size) -> (batch, output_size). const, thread-safe.
+    Matrix<T> predict(const Matrix<T>& x) const {
+        const std::size_t batch = checked_batch(x, "predict");
+        Matrix<T> out = Matrix<T>::from_shape({batch, output_size});
+        if (batch == 0) return out;
+        AlignedBuffer<T> ping(batch * max_width), pong(batch * max_width);
+        infer_layers(x.data(), batch, ping.data(), pong.data(), out.data(), std::make_index_sequence<N>{});
+        return out;
+    }
+
+    /// Eval-mode output for one sample; no heap allocation.
+    std::array<T, output_size> predict(const std::array<T, input_size>& x) const {
+        std::array<T, max_width> ping, pong;
+        std::array<T, output_size> out;
+        infer_layers(x.data(), 1, ping.data(), pong.data(), out.data(), std::make_index_sequence<N>{});
+        return out;
+    }
+
+    // ---- training, step by step --------------------------------------------------------------------
+
+    /// Runs the network in the given mode and keeps what backward needs; returns the outputs.
+    /// In Train mode each call is a new step: new dropout masks, running statistics updated.
+    Matrix<T> forward(const Matrix<T>& x, Mode mode) {
+        const std::size_t batch = checked_batch(x, "forward");
+        reserve(batch);
+        std::copy(x.begin(), x.end(), input_copy_.data());
+        forward_pass(input_copy_.data(), batch, mode);
+        return to_matrix(activations_[N - 1].data(), batch, output_size);
+    }
+
+    /// Back-propagates dL/d(output) of the last forward call: accumulates parameter gradients and
+    /// returns dL/d(input).
+    Matrix<T> backward(const Matrix<T>& output_gradient) {
+        if (forward_batch_ == 0 && output_gradient.size() != 0)
+            throw error("backward: call forward(x, Mode::Train) first");
+        check_shape(output_gradient, forward_batch_, output_size, "backward", "output gradient");
+        std::copy(output_gradient.begin(), output_gradient.end(), loss_gradient_.data());
+        backward_pass(loss_gradient_.data(), forward_batch_, input_gradient_.data());
+        return to_matrix(input_gradient_.data(), forward_batch_, input_size);
+    }
+
+    /// Sets every parameter gradient to zero.
+    void zero_grad() { std::fill(gradients_.begin(), gradients_.end(), T{0}); }
+
+    /// One step of minibatch training: forward (train mode), loss, backward, optimizer update.
+    /// Returns the batch's mean loss. `targets` is whatever the loss takes (class labels for
+    /// SoftmaxCrossEntropy: std::span<const int>, std::vector<int>, xt::xtensor<int, 1>, ...).
+    template <class Targets, class Loss, class Optimizer>
+    T train_step(const Matrix<T>& x, const Targets& targets, const Loss& loss, Optimizer& optimizer) {
+        const std::size_t batch = checked_batch(x, "train_step");
+        if (batch == 0) throw error("train_step: the batch is empty (0 rows)");
+        reserve(batch);
+        forward_pass(x.data(), batch, Mode::Train);
+        const T value = loss.evaluate(BatchView<const T, output_size>{activations_[N - 1].data(), batch}, targets,
+                                      BatchView<T, output_size>{loss_gradient_.data(), batch});
+        zero_grad();
+        backward_pass(loss_gradient_.data(), batch, nullptr);
+        optimizer.step(*this);
+        return value;
+    }
+
+    // ---- state -----------------------------------------------------------------------------------------
+
+    /// All trainable parameters, layer after layer, each layer's tensors in their declared order.
+    std::span<T> parameters() { return {parameters_.data(), parameter_count}; }
+    std::span<const T> parameters() const { return {parameters_.data(), parameter_count}; }
+    /// Gradients, laid out like parameters().
+    std::span<T> gradients() { return {gradients_.data(), parameter_count}; }
+    std::span<const T> gradients() const { return {gradients_.data(), parameter_count}; }
+    /// Non-trainable state (running statistics).
+    std::span<T> buffers() { return {buffers_.data(), buffer_count}; }
+    std::span<const T> buffers() const { return {buffers_.data(), buffer_count}; }
+
+    /// Every parameter and buffer tensor with its PyTorch nn.Sequential key.
+    std::vector<NamedTensor<T>> named_tensors() {
+        std::vector<NamedTensor<T>> out;
+        collect_named(out, std::make_index_sequence<N>{});
+        return out;
+    }
+
+    /// The bound layer at position I.
+    template <std::size_t I>
+    layer_at<I>& layer() { return std::get<I>(layers_); }
+    template <std::size_t I>
+    const layer_at<I>& layer() const { return std::get<I>(layers_); }
+
+    /// The seed the network was built with (it also keys dropout masks).
+    Seed seed() const { return seed_; }
+    /// Forward calls in Train mode so far.
+    std::uint64_t train_steps() const { return train_steps_; }
+
+    /// A Keras-style table: layer, output shape, parameter count, totals.
+    static std::string summary() {
+        return format_summary(input_shape::str(), summary_rows(std::make_index_sequence<N>{}));
+    }
+
+private:
+    template <std::size_t I>
+    LayerState<T> state() {
+        return {parameters_.data() + parameter_offsets_[I], gradients_.data() + parameter_offsets_[I],
+                buffers_.data() + buffer_offsets_[I]};
+    }
+    template <std::size_t I>
+    ConstLayerState<T> const_state() const {
+        return {parameters_.data() + parameter_offsets_[I], buffers_.data() + buffer_offsets_[I]};
+    }
+    StepContext context(Mode mode, std::size_t layer) const {
+        return {mode, seed_, train_steps_, static_cast<std::uint32_t>(layer)};
+    }
+
+    template <std::size_t... I>
+    void initialize(std::index_sequence<I...>) {
+        (std::get<I>(layers_).initialize(state<I>(), context(Mode::Train, I)), ...);
+    }
+
+    template <std::size_t... I>
+    static std::vector<LayerSummary> summary_rows(std::index_sequence<I...>) {
+        return {LayerSummary{layer_at<I>::name(), layer_at<I>::output_shape::str(),
+                             total_size(layer_at<I>::parameter_tensors)}...};
+    }
+
+    template <std::size_t... I>
+    void collect_named(std::vector<NamedTensor<T>>& out, std::index_sequence<I...>) {
+        auto add = [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
+            std::size_t offset = parameter_offsets_[L];
+            for (const TensorInfo& t : layer_at<L>::parameter_tensors) {
+                out.push_back({std::to_string(L) + "." + std::string(t.name), L, t,
+                               {parameters_.data() + offset, t.size()}, {gradients_.data() + offset, t.size()}, false});
+                offset += t.size();
+            }
+            offset = buffer_offsets_[L];
+            for (const TensorInfo& t : layer_at<L>::buffer_tensors) {
+                out.push_back({std::to_string(L) + "." + std::string(t.name), L, t,
+                               {buffers_.data() + offset, t.size()}, {}, true});
+                offset += t.size();
+            }
+        };
+        (add(std::integral_constant<std::size_t, I>{}), ...);
+    }
+
+    /// Makes every training buffer hold `batch` samples; allocates only when the batch grows.
+    void reserve(std::size_t batch) {
+        if (batch <= reserved_batch_) return;
+        for (std::size_t i = 0; i < N; ++i) activations_[i].resize(batch * widths_[i + 1]);
+        input_copy_.resize(batch * input_size);
+        loss_gradient_.resize(batch * output_size);
+        input_gradient_.resize(batch * input_size);
+        for (auto& g : gradient_scratch_) g.resize(batch * max_width);
+        reserved_batch_ = batch;
+    }
+
+    void forward_pass(const T* x, std::size_t batch, Mode mode) {
+        if (mode == Mode::Train) ++train_steps_;
+        input_ = x;
+        forward_batch_ = batch;
+        forward_layers(batch, mode, std::make_index_sequence<N>{});
+    }
+    template <std::size_t... I>
+    void forward_layers(std::size_t batch, Mode mode, std::index_sequence<I...>) {
+        (std::get<I>(layers_).forward(state<I>(), input_view<I>(batch), output_view<I>(batch), context(mode, I)), ...);
+    }
+
+    void backward_pass(const T* output_gradient, std::size_t batch, T* input_gradient) {
+        backward_layers(output_gradient, batch, input_gradient, std::make_index_sequence<N>{});
+    }
+    template <std::size_t... I>
+    void backward_layers(const T* upstream, std::size_t batch, T* input_gradient, std::index_sequence<I...>) {
+        // Layers run last to first; each writes dx into the scratch buffer its successor did not use.
+        auto step = [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
+            T* dx = L == 0 ? input_gradient : gradient_scratch_[L % 2].data();
+            std::get<L>(layers_).backward(state<L>(), input_view<L>(batch), output_view<L>(batch),
+                                          BatchView<const T, widths_[L + 1]>{upstream, batch},
+                                          BatchView<T, widths_[L]>{dx, batch}, context(Mode::Train, L));
+            upstream = dx;
+        };
+        (step(std::integral_constant<std::size_t, N - 1 - I>{}), ...);
+    }
+
+    template <std::size_t I>
+    BatchView<const T, widths_[I]> input_view(std::size_t batch) const {
+        return {I == 0 ? input_ : activations_[I == 0 ? 0 : I - 1].data(), batch};
+    }
+    template <std::size_t I>
+    BatchView<T, widths_[I + 1]> output_view(std::size_t batch) {
+        return {activations_[I].data(), batch};
+    }
+
+    template <std::size_t... I>
+    void infer_layers(const T* x, std::size_t batch, T* ping, T* pong, T* out, std::index_sequence<I...>) const {
+        const T* in = x;
+        auto step = [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
+            T* y = L + 1 == N ? out : (L % 2 == 0 ? ping : pong);
+            std::get<L>(layers_).infer(const_state<L>(), BatchView<const T, widths_[L]>{in, batch},
+                                       BatchView<T, widths_[L + 1]>{y, batch});
+            in = y;
+        };
+        (step(std::integral_constant<std::size_t, I>{}), ...);
+    }
+
+    static std::size_t checked_batch(const Matrix<T>& x, const char* where) {
+        if (x.shape(1) != input_size)
+            throw shape_error(std::string(where) + ": the input has " + std::to_string(x.shape(1)) +
+                              " features per sample, the network takes " + std::to_string(input_size) +
+                              " (input shape " + input_shape::str() + ")");
+        return x.shape(0);
+    }
+    static void check_shape(const Matrix<T>& m, std::size_t rows, std::size_t cols, const char* where,
+                            const char* what) {
+        if (m.shape(0) != rows || m.shape(1) != cols)
+            throw shape_error(std::string(where) + ": the " + what + " is (" + std::to_string(m.shape(0)) + ", " +
+                              std::to_string(m.shape(1)) + "), expected (" + std::to_string(rows) + ", " +
+                              std::to_string(cols) + ")");
+    }
+    static Matrix<T> to_matrix(const T* data, std::size_t rows, std::size_t cols) {
+        Matrix<T> m = Matrix<T>::from_shape({rows, cols});
+        std::copy(data, data + rows * cols, m.data());
+        return m;
+    }
+
+    Seed seed_;
+    AlignedBuffer<T> parameters_, gradients_, buffers_;
+    layer_tuple layers_{};
+    std::uint64_t train_steps_ = 0;
+
+    // Training workspace, sized by reserve(); activations_[i] is the output of layer i.
+    std::size_t reserved_batch_ = 0, forward_batch_ = 0;
+    const T* input_ = nullptr;
+    std::array<AlignedBuffer<T>, N> activations_;
+    AlignedBuffer<T> input_copy_, loss_gradient_, input_gradient_;
+    std::array<AlignedBuffer<T>, 2> gradient_scratch_;
+};
+
+/// A network as a type: `Seq<Dense<784, 256>, ReLU, Dense<256, 10>>`, over float.
+template <class... Specs>
+class Seq : public BasicSeq<float, Specs...> {
+public:
+    using BasicSeq<float, Specs...>::BasicSeq;
+};
+
+}  // namespace typenet
