@@ -17,6 +17,7 @@
 #include "typenet/layers/activations/relu.hpp"
 #include "typenet/layers/dense.hpp"
 #include "typenet/layers/elementwise.hpp"
+#include "typenet/layers/input.hpp"
 #include "typenet/loss/softmax_cross_entropy.hpp"
 #include "typenet/model/seq.hpp"
 #include "typenet/optim/sgd.hpp"

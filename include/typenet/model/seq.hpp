@@ -117,8 +117,8 @@ public:
         return to_matrix(activations_[N - 1].data(), batch, output_size);
     }
 
-    /// Back-propagates dL/d(output) of the last forward call: accumulates parameter gradients and
-    /// returns dL/d(input).
+    /// Back-propagates dL/d(output) of the last forward call (in the mode of that call): accumulates
+    /// parameter gradients and returns dL/d(input).
     Matrix<T> backward(const Matrix<T>& output_gradient) {
         if (forward_batch_ == 0 && output_gradient.size() != 0)
             throw error("backward: call forward(x, Mode::Train) first");
@@ -242,6 +242,7 @@ private:
         if (mode == Mode::Train) ++train_steps_;
         input_ = x;
         forward_batch_ = batch;
+        forward_mode_ = mode;
         forward_layers(batch, mode, std::make_index_sequence<N>{});
     }
     template <std::size_t... I>
@@ -259,7 +260,7 @@ private:
             T* dx = L == 0 ? input_gradient : gradient_scratch_[L % 2].data();
             std::get<L>(layers_).backward(state<L>(), input_view<L>(batch), output_view<L>(batch),
                                           BatchView<const T, widths_[L + 1]>{upstream, batch},
-                                          BatchView<T, widths_[L]>{dx, batch}, context(Mode::Train, L));
+                                          BatchView<T, widths_[L]>{dx, batch}, context(forward_mode_, L));
             upstream = dx;
         };
         (step(std::integral_constant<std::size_t, N - 1 - I>{}), ...);
@@ -313,6 +314,7 @@ private:
 
     // Training workspace, sized by reserve(); activations_[i] is the output of layer i.
     std::size_t reserved_batch_ = 0, forward_batch_ = 0;
+    Mode forward_mode_ = Mode::Train;
     const T* input_ = nullptr;
     std::array<AlignedBuffer<T>, N> activations_;
     AlignedBuffer<T> input_copy_, loss_gradient_, input_gradient_;

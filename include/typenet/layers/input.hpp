@@ -1,0 +1,26 @@
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include "typenet/core/shape.hpp"
+#include "typenet/layers/elementwise.hpp"
+
+namespace typenet {
+
+/// States the network's input shape when the first real layer accepts any shape:
+/// `Seq<Input<8>, Tanh, Dense<8, 1>>`. Passes its input through unchanged.
+template <std::size_t... Dims>
+struct Input {
+    using required_input = Shape<Dims...>;
+    struct Identity {
+        static std::string name() { return "Input" + Shape<Dims...>::str(); }
+        template <class V>
+        static V apply(V x) { return x; }
+        template <class V>
+        static V derivative(V, V) { return V(1); }
+    };
+    template <class T, class InputShape>
+    using bind = ElementwiseLayer<T, InputShape, Identity>;
+};
+
+}  // namespace typenet
