@@ -7,6 +7,7 @@
 #include "typenet/core/real.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
+#include "typenet/data/dataset.hpp"
 #include "typenet/init/he.hpp"
 #include "typenet/init/lecun.hpp"
 #include "typenet/init/orthogonal.hpp"
