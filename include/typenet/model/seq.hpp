@@ -16,6 +16,7 @@
 #include "typenet/core/layer.hpp"
 #include "typenet/core/random.hpp"
 #include "typenet/core/tensor.hpp"
+#include "typenet/io/native_format.hpp"
 #include "typenet/model/layer_chain.hpp"
 #include "typenet/model/summary.hpp"
 
@@ -178,12 +179,29 @@ public:
     /// Forward calls in Train mode so far.
     std::uint64_t train_steps() const { return train_steps_; }
 
+    /// Saves parameters, running statistics and the step count to typenet's own format, atomically
+    /// (a crash mid-save leaves the previous file intact).
+    void save(const std::string& path) const { io::save_native(*this, path); }
+    /// Loads a file written by save() for this network type; throws typenet::error (naming both
+    /// signatures for another type, or the problem with the file) and leaves the network unchanged.
+    void load(const std::string& path) { io::load_native(*this, path); }
+
+    /// The architecture as text: scalar type, input shape, every layer with its output shape.
+    /// Model files carry it, so a file is only loaded into the network type that wrote it.
+    static std::string signature() {
+        std::string s = std::string(sizeof(T) == 4 ? "float32" : "float64") + " " + input_shape::str();
+        signature_layers(s, std::make_index_sequence<N>{});
+        return s;
+    }
+
     /// A Keras-style table: layer, output shape, parameter count, totals.
     static std::string summary() {
         return format_summary(input_shape::str(), summary_rows(std::make_index_sequence<N>{}));
     }
 
 private:
+    friend struct io::NativeFormatAccess;
+
     template <std::size_t I>
     LayerState<T> state() {
         return {parameters_.data() + parameter_offsets_[I], gradients_.data() + parameter_offsets_[I],
@@ -200,6 +218,11 @@ private:
     template <std::size_t... I>
     void initialize(std::index_sequence<I...>) {
         (std::get<I>(layers_).initialize(state<I>(), context(Mode::Train, I)), ...);
+    }
+
+    template <std::size_t... I>
+    static void signature_layers(std::string& s, std::index_sequence<I...>) {
+        ((s += " -> " + layer_at<I>::name() + layer_at<I>::output_shape::str()), ...);
     }
 
     template <std::size_t... I>
