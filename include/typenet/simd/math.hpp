@@ -4,9 +4,37 @@
 
 #include "typenet/simd/arch.hpp"
 
+// GCC 12's AVX-512 intrinsics build "undefined" registers as `__m512 __Y = __Y;`, which -Wuninitialized
+// reports wherever xsimd's exp/expm1/tanh get inlined (GCC bug 105593, fixed in GCC 13). The warning
+// is checked at each inlined location, so silencing it here covers every caller of these functions.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 /// Elementary functions written once for scalars (float, double) and SIMD registers, so elementwise
 /// layers state their formula once and run in plain loops and in fused kernels alike.
 namespace typenet::math {
+
+/// The scalar type of V: V itself for float and double, the lane type for a SIMD register.
+template <class V>
+struct element {
+    using type = V;
+};
+template <class T, class A>
+struct element<xsimd::batch<T, A>> {
+    using type = T;
+};
+template <class V>
+using element_t = typename element<V>::type;
+
+/// A compile-time constant (a layer's alpha, a scale) as V, rounded once to V's lane type, so that
+/// float code does not compute in double by accident.
+template <class V>
+V constant(double c) {
+    return V(static_cast<element_t<V>>(c));
+}
 
 template <class V>
 V exp(const V& x) {
@@ -37,3 +65,7 @@ V sigmoid(const V& x) {
 }
 
 }  // namespace typenet::math
+
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic pop
+#endif
