@@ -17,6 +17,7 @@
 #include "typenet/core/random.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/io/native_format.hpp"
+#include "typenet/io/safetensors.hpp"
 #include "typenet/model/layer_chain.hpp"
 #include "typenet/model/summary.hpp"
 
@@ -164,7 +165,12 @@ public:
     /// Every parameter and buffer tensor with its PyTorch nn.Sequential key.
     std::vector<NamedTensor<T>> named_tensors() {
         std::vector<NamedTensor<T>> out;
-        collect_named(out, std::make_index_sequence<N>{});
+        collect_named(out, parameters_.data(), gradients_.data(), buffers_.data(), std::make_index_sequence<N>{});
+        return out;
+    }
+    std::vector<NamedTensor<const T>> named_tensors() const {
+        std::vector<NamedTensor<const T>> out;
+        collect_named(out, parameters_.data(), gradients_.data(), buffers_.data(), std::make_index_sequence<N>{});
         return out;
     }
 
@@ -185,6 +191,12 @@ public:
     /// Loads a file written by save() for this network type; throws typenet::error (naming both
     /// signatures for another type, or the problem with the file) and leaves the network unchanged.
     void load(const std::string& path) { io::load_native(*this, path); }
+
+    /// Saves every parameter and buffer as safetensors with PyTorch nn.Sequential keys ("0.weight").
+    void save_safetensors(const std::string& path) const { io::save_safetensors(*this, path); }
+    /// Loads a safetensors file with exactly this network's keys and shapes (e.g. from PyTorch's
+    /// `safetensors.torch.save_file(model.state_dict(), path)`); leaves the network unchanged on error.
+    void load_safetensors(const std::string& path) { io::load_safetensors(*this, path); }
 
     /// The architecture as text: scalar type, input shape, every layer with its output shape.
     /// Model files carry it, so a file is only loaded into the network type that wrote it.
@@ -231,19 +243,20 @@ private:
                              total_size(layer_at<I>::parameter_tensors)}...};
     }
 
-    template <std::size_t... I>
-    void collect_named(std::vector<NamedTensor<T>>& out, std::index_sequence<I...>) {
+    template <class U, std::size_t... I>
+    static void collect_named(std::vector<NamedTensor<U>>& out, U* parameters, U* gradients, U* buffers,
+                              std::index_sequence<I...>) {
         auto add = [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
             std::size_t offset = parameter_offsets_[L];
             for (const TensorInfo& t : layer_at<L>::parameter_tensors) {
-                out.push_back({std::to_string(L) + "." + std::string(t.name), L, t,
-                               {parameters_.data() + offset, t.size()}, {gradients_.data() + offset, t.size()}, false});
+                out.push_back({std::to_string(L) + "." + std::string(t.name), L, t, {parameters + offset, t.size()},
+                               {gradients + offset, t.size()}, false});
                 offset += t.size();
             }
             offset = buffer_offsets_[L];
             for (const TensorInfo& t : layer_at<L>::buffer_tensors) {
-                out.push_back({std::to_string(L) + "." + std::string(t.name), L, t,
-                               {buffers_.data() + offset, t.size()}, {}, true});
+                out.push_back({std::to_string(L) + "." + std::string(t.name), L, t, {buffers + offset, t.size()}, {},
+                               true});
                 offset += t.size();
             }
         };
