@@ -6,46 +6,55 @@
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/error.hpp"
 #include "typenet/loss/labels.hpp"
+#include "typenet/loss/targets.hpp"
 
 namespace typenet {
 
-/// Mean over the batch of −log softmax(logits)[label], through log-sum-exp with the row maximum
-/// subtracted, so logits of ±1e4 give a finite loss and gradient. Gradient: (softmax − onehot) / batch.
+/// Mean over the batch of −log softmax(logits)[label], as PyTorch's nn.CrossEntropyLoss, through
+/// log-sum-exp with the row maximum subtracted, so logits of ±1e4 give a finite loss and gradient.
+/// Gradient: (softmax − target) / batch, where target is the one-hot label, or with
+/// `label_smoothing = ε` (PyTorch's meaning) (1 − ε)·onehot + ε/K.
 struct SoftmaxCrossEntropy {
+    double label_smoothing = 0.0;
+
     template <class T, std::size_t N, ClassLabels Labels>
     T evaluate(BatchView<const T, N> logits, const Labels& labels, BatchView<T, N> gradient) const {
         static_assert(N >= 2, "typenet::SoftmaxCrossEntropy: needs at least two outputs");
         loss_detail::check_label_count(labels, logits.rows, "SoftmaxCrossEntropy");
-        double total = 0;
+        if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0))
+            throw error("SoftmaxCrossEntropy: label_smoothing is " + std::to_string(label_smoothing) +
+                        ", it must be in [0, 1]");
+        const double eps = label_smoothing, k = static_cast<double>(N);
         const T scale = T(1) / static_cast<T>(logits.rows);
+        const T off = static_cast<T>(eps / k) * scale, on = static_cast<T>(1.0 - eps) * scale + off;
+        double total = 0;
         for (std::size_t r = 0; r < logits.rows; ++r) {
             const std::size_t label = loss_detail::checked_label(labels, r, N, "SoftmaxCrossEntropy");
+            loss_detail::check_finite_row(logits, r, "SoftmaxCrossEntropy");
             const T* z = logits.row(r);
             T* g = gradient.row(r);
             T max = z[0];
             for (std::size_t c = 1; c < N; ++c) max = z[c] > max ? z[c] : max;
-            if (!std::isfinite(max)) throw_not_finite(logits, r);
             T sum = 0;
             for (std::size_t c = 0; c < N; ++c) sum += (g[c] = std::exp(z[c] - max));
-            if (!std::isfinite(sum)) throw_not_finite(logits, r);
             const T inv = T(1) / sum;
-            for (std::size_t c = 0; c < N; ++c) g[c] *= inv * scale;
-            g[label] -= scale;
-            total += static_cast<double>(std::log(sum) + max - z[label]);
+            for (std::size_t c = 0; c < N; ++c) g[c] = g[c] * inv * scale - off;
+            g[label] -= on - off;
+            // −log p_c = log Σ + max − z_c; the smoothed loss averages it over all classes with weight ε.
+            const double log_sum = static_cast<double>(std::log(sum) + max);
+            double row = log_sum - static_cast<double>(z[label]);
+            if (eps != 0.0) {
+                double mean_z = 0;
+                for (std::size_t c = 0; c < N; ++c) mean_z += static_cast<double>(z[c]);
+                row = (1.0 - eps) * row + eps * (log_sum - mean_z / k);
+            }
+            total += row;
         }
         return static_cast<T>(total / static_cast<double>(logits.rows));
     }
 
-private:
-    template <class T, std::size_t N>
-    [[noreturn]] static void throw_not_finite(BatchView<const T, N> logits, std::size_t r) {
-        for (std::size_t c = 0; c < N; ++c)
-            if (!std::isfinite(logits(r, c)))
-                throw error("SoftmaxCrossEntropy: the network output is " + std::to_string(logits(r, c)) +
-                            " at sample " + std::to_string(r) + ", output " + std::to_string(c) +
-                            " (diverged? lower the learning rate, or check the input for NaN)");
-        throw error("SoftmaxCrossEntropy: non-finite value at sample " + std::to_string(r));
-    }
+    /// The loss of a network whose logits are all equal: ln K (what a fresh network should show).
+    double chance_loss(std::size_t classes) const { return std::log(static_cast<double>(classes)); }
 };
 
 }  // namespace typenet

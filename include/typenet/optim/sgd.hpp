@@ -3,37 +3,55 @@
 #include <vector>
 
 #include "typenet/core/error.hpp"
+#include "typenet/optim/penalty.hpp"
 
 namespace typenet {
 
-/// Stochastic gradient descent with PyTorch's update rule: g ← ∇ + weight_decay·θ;
-/// v ← momentum·v + g (v = g on the first step); g ← g + momentum·v if nesterov, else v; θ ← θ − lr·g.
+/// Stochastic gradient descent with PyTorch's update rule and defaults (torch.optim.SGD):
+/// g ← ∇ + weight_decay·θ (+ l1·sign θ); v ← momentum·v + (1 − dampening)·g (v = g on the first step);
+/// g ← g + momentum·v if nesterov, else v; θ ← θ − lr·g.
+/// State (the momentum buffer, in double for float and double networks alike) is created by the
+/// first step; later steps do not allocate.
 struct SGD {
-    float lr = 0.01f;
-    float momentum = 0.0f;
+    double lr = 0.01;
+    double momentum = 0.0;
     bool nesterov = false;
-    float weight_decay = 0.0f;
-    /// Momentum buffers, one per parameter, created by the first step (double holds either scalar).
+    double weight_decay = 0.0;
+    double dampening = 0.0;
+    /// L1 penalty: adds l1·sign(θ) to the gradient (typenet's extension; 0 in PyTorch terms).
+    double l1 = 0.0;
     std::vector<double> velocity{};
 
     template <class Net>
     void step(Net& net) {
+        using T = typename Net::scalar;
+        validate();
         auto params = net.parameters();
         auto grads = net.gradients();
-        using T = typename Net::scalar;
-        if (nesterov && momentum <= 0.0f) throw error("SGD: nesterov needs a momentum > 0");
-        const bool first = velocity.size() != params.size();
-        if (momentum != 0.0f && first) velocity.assign(params.size(), 0.0);
-        const T lr_t = static_cast<T>(lr), mu = static_cast<T>(momentum), wd = static_cast<T>(weight_decay);
+        const bool first = momentum != 0.0 && optim_detail::prepare_state(velocity, params.size());
         for (std::size_t i = 0; i < params.size(); ++i) {
-            T g = grads[i] + wd * params[i];
-            if (momentum != 0.0f) {
-                const T v = first ? g : mu * static_cast<T>(velocity[i]) + g;
+            const double theta = static_cast<double>(params[i]);
+            double g = optim_detail::penalized(static_cast<double>(grads[i]), theta, weight_decay, l1);
+            if (momentum != 0.0) {
+                const double v = first ? g : momentum * velocity[i] + (1.0 - dampening) * g;
                 velocity[i] = v;
-                g = nesterov ? g + mu * v : v;
+                g = nesterov ? g + momentum * v : v;
             }
-            params[i] -= lr_t * g;
+            params[i] = static_cast<T>(theta - lr * g);
         }
+    }
+
+    /// Forgets the momentum buffers (the next step starts afresh).
+    void reset() { velocity.clear(); }
+
+private:
+    void validate() const {
+        optim_detail::require_non_negative(lr, "SGD", "lr");
+        optim_detail::require_non_negative(momentum, "SGD", "momentum");
+        optim_detail::require_non_negative(weight_decay, "SGD", "weight_decay");
+        optim_detail::require_non_negative(l1, "SGD", "l1");
+        if (nesterov && (momentum <= 0.0 || dampening != 0.0))
+            throw error("SGD: nesterov needs a momentum > 0 and zero dampening (as in PyTorch)");
     }
 };
 

@@ -1,0 +1,35 @@
+#pragma once
+#include <array>
+#include <span>
+
+#include "typenet/optim/adam_rule.hpp"
+
+namespace typenet {
+
+/// Adam (Kingma & Ba) with PyTorch's update rule and defaults (torch.optim.Adam): bias-corrected
+/// first and second moments; weight_decay is L2 added to the gradient ("coupled" — see AdamW for the
+/// decoupled form); `amsgrad` uses the running maximum of the second moment.
+/// State (in double) is created by the first step; later steps do not allocate.
+struct Adam {
+    double lr = 1e-3;
+    std::array<double, 2> betas{0.9, 0.999};
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+    bool amsgrad = false;
+    /// L1 penalty: adds l1·sign(θ) to the gradient (typenet's extension).
+    double l1 = 0.0;
+    optim_detail::AdamState state{};
+
+    template <class Net>
+    void step(Net& net) {
+        optim_detail::validate_adam("Adam", lr, betas[0], betas[1], eps, weight_decay, l1);
+        using T = typename Net::scalar;
+        optim_detail::adam_update<T>(net.parameters(), std::span<const T>(net.gradients()), state, lr, betas[0],
+                                     betas[1], eps, weight_decay, l1, amsgrad, false);
+    }
+
+    /// Forgets the moments and the step count.
+    void reset() { state = {}; }
+};
+
+}  // namespace typenet
