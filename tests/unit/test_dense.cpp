@@ -15,14 +15,18 @@ TEST_CASE("ReLU passes the law suite", "[laws][relu]") { testing::check_laws<Inp
 
 TEST_CASE("Dense computes x Wt + b with W stored (out, in)", "[dense]") {
     BasicSeq<double, Dense<3, 2>> net{Seed{1}};
-    auto p = net.parameters();
-    // weight (2, 3) then bias (2)
-    const double values[] = {1, 2, 3, 4, 5, 6, 0.5, -1};
-    std::copy(std::begin(values), std::end(values), p.begin());
+    const auto named = net.named_tensors();
+    const double w[2][3] = {{1, 2, 3}, {4, 5, 6}};
+    for (std::size_t o = 0; o < 2; ++o)
+        for (std::size_t i = 0; i < 3; ++i) named[0].at(o, i) = w[o][i];
+    named[1].at(0) = 0.5;
+    named[1].at(1) = -1;
     const auto y = net.predict(std::array<double, 3>{1, 0, -1});
     CHECK(y[0] == Approx(1 - 3 + 0.5));
     CHECK(y[1] == Approx(4 - 6 - 1));
-    const auto named = net.named_tensors();
+    // Memory holds Wᵀ: (in, out) row-major.
+    CHECK(net.parameters()[1] == 4);
+    CHECK(named[0].info.storage == Storage::transposed);
     REQUIRE(named.size() == 2);
     CHECK(named[0].name == "0.weight");
     CHECK(named[0].info.dims[0] == 2);

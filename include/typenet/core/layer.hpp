@@ -23,15 +23,27 @@ struct contraction {};
 struct barrier {};
 }  // namespace fusion
 
-/// The name and shape of one tensor a layer owns: "weight" (256, 784), "running_mean" (256).
+/// How a matrix parameter is laid out in memory relative to its logical (PyTorch) shape.
+enum class Storage { as_shape, transposed };
+
+/// The name and logical shape of one tensor a layer owns: "weight" (256, 784), "running_mean" (256).
+/// A matrix may be stored transposed (Dense keeps Wᵀ, (in, out), so its forward product broadcasts
+/// inputs against contiguous weight rows); `dims` is still the PyTorch shape, and `offset(i, j)` finds
+/// logical element (i, j) in memory.
 struct TensorInfo {
     std::string_view name;
     std::array<std::size_t, 2> dims{};
     std::size_t rank = 1;
+    Storage storage = Storage::as_shape;
 
     constexpr TensorInfo(std::string_view n, std::size_t d0) : name(n), dims{d0, 1}, rank(1) {}
-    constexpr TensorInfo(std::string_view n, std::size_t d0, std::size_t d1) : name(n), dims{d0, d1}, rank(2) {}
+    constexpr TensorInfo(std::string_view n, std::size_t d0, std::size_t d1, Storage s = Storage::as_shape)
+        : name(n), dims{d0, d1}, rank(2), storage(s) {}
     constexpr std::size_t size() const { return dims[0] * dims[1]; }
+    /// Memory offset of logical element (i, j) (j = 0 for vectors).
+    constexpr std::size_t offset(std::size_t i, std::size_t j) const {
+        return storage == Storage::transposed ? j * dims[0] + i : i * dims[1] + j;
+    }
 };
 
 /// Total element count of a list of tensors.

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/layer.hpp"
@@ -13,7 +14,9 @@
 
 namespace typenet {
 
-/// Fully connected layer bound to scalar T: y = x·Wᵀ + b, W stored (Out, In) as in PyTorch's nn.Linear.
+/// Fully connected layer bound to scalar T: y = x·Wᵀ + b with PyTorch's W (Out, In), kept in memory
+/// as Wᵀ (In, Out) row-major: the forward product then broadcasts each input against a contiguous
+/// row of weights (no horizontal sums), and the weight gradient Xᵀ·dY lands in the same layout.
 template <class T, std::size_t In, std::size_t Out, class Init>
 class DenseLayer {
 public:
@@ -21,16 +24,20 @@ public:
     using input_shape = Shape<In>;
     using output_shape = Shape<Out>;
     using fusion_kind = fusion::contraction;
-    static constexpr std::array parameter_tensors{TensorInfo{"weight", Out, In}, TensorInfo{"bias", Out}};
+    static constexpr std::array parameter_tensors{TensorInfo{"weight", Out, In, Storage::transposed},
+                                                  TensorInfo{"bias", Out}};
     static constexpr std::array<TensorInfo, 0> buffer_tensors{};
 
     static std::string name() {
         return "Dense<" + std::to_string(In) + ", " + std::to_string(Out) + ", " + Init::name() + ">";
     }
 
+    /// Draws W in PyTorch's (Out, In) order, so a seed gives the same matrix whatever the storage.
     void initialize(LayerState<T> s, const StepContext& c) {
-        Init::fill(std::span<T>(s.parameters, In * Out), In, Out,
-                   Philox(c.seed, RandomPurpose::initialize, c.layer_index, 0));
+        std::vector<T> w(In * Out);
+        Init::fill(std::span<T>(w), In, Out, Philox(c.seed, RandomPurpose::initialize, c.layer_index, 0));
+        for (std::size_t o = 0; o < Out; ++o)
+            for (std::size_t i = 0; i < In; ++i) s.parameters[i * Out + o] = w[o * In + i];
         std::fill_n(s.parameters + In * Out, Out, T{0});
     }
 
@@ -39,45 +46,45 @@ public:
     }
 
     void infer(ConstLayerState<T> s, BatchView<const T, In> x, BatchView<T, Out> y) const {
-        const T* w = s.parameters;
-        const T* b = w + In * Out;
+        const T* wt = s.parameters;
+        const T* b = wt + In * Out;
         for (std::size_t r = 0; r < x.rows; ++r) {
             const T* xr = x.row(r);
             T* yr = y.row(r);
-            for (std::size_t o = 0; o < Out; ++o) {
-                const T* wo = w + o * In;
-                T sum = b[o];
-                for (std::size_t i = 0; i < In; ++i) sum += xr[i] * wo[i];
-                yr[o] = sum;
+            std::copy_n(b, Out, yr);
+            for (std::size_t i = 0; i < In; ++i) {
+                const T xi = xr[i];
+                const T* wi = wt + i * Out;
+                for (std::size_t o = 0; o < Out; ++o) yr[o] += xi * wi[o];
             }
         }
     }
 
-    /// dW += dyᵀ·x, db += Σ dy over the batch, dx = dy·W.
+    /// dWᵀ += xᵀ·dy, db += Σ dy over the batch, dx = dy·W.
     void backward(LayerState<T> s, BatchView<const T, In> x, BatchView<const T, Out>, BatchView<const T, Out> dy,
                   BatchView<T, In> dx, const StepContext&) {
-        const T* w = s.parameters;
-        T* dw = s.gradients;
-        T* db = dw + In * Out;
+        const T* wt = s.parameters;
+        T* dwt = s.gradients;
+        T* db = dwt + In * Out;
         for (std::size_t r = 0; r < x.rows; ++r) {
             const T* xr = x.row(r);
             const T* dyr = dy.row(r);
-            for (std::size_t o = 0; o < Out; ++o) {
-                const T g = dyr[o];
-                db[o] += g;
-                T* dwo = dw + o * In;
-                for (std::size_t i = 0; i < In; ++i) dwo[i] += g * xr[i];
+            for (std::size_t o = 0; o < Out; ++o) db[o] += dyr[o];
+            for (std::size_t i = 0; i < In; ++i) {
+                const T xi = xr[i];
+                T* dwi = dwt + i * Out;
+                for (std::size_t o = 0; o < Out; ++o) dwi[o] += xi * dyr[o];
             }
         }
         if (dx.data == nullptr) return;
         for (std::size_t r = 0; r < x.rows; ++r) {
             const T* dyr = dy.row(r);
             T* dxr = dx.row(r);
-            std::fill_n(dxr, In, T{0});
-            for (std::size_t o = 0; o < Out; ++o) {
-                const T g = dyr[o];
-                const T* wo = w + o * In;
-                for (std::size_t i = 0; i < In; ++i) dxr[i] += g * wo[i];
+            for (std::size_t i = 0; i < In; ++i) {
+                const T* wi = wt + i * Out;
+                T sum = 0;
+                for (std::size_t o = 0; o < Out; ++o) sum += dyr[o] * wi[o];
+                dxr[i] = sum;
             }
         }
     }

@@ -30,9 +30,12 @@ struct NamedTensor {
     std::string name;
     std::size_t layer = 0;
     TensorInfo info;
-    std::span<T> value;
-    std::span<T> gradient;
+    std::span<T> value;     ///< in memory order (see info.storage)
+    std::span<T> gradient;  ///< in memory order
     bool is_buffer = false;
+
+    /// Logical (PyTorch-layout) element (i, j) of the value; j = 0 for vectors.
+    T& at(std::size_t i, std::size_t j = 0) const { return value[info.offset(i, j)]; }
 };
 
 /// A network over scalar type T (float for use, double for gradient checks); `Seq<L...>` is the float one.
