@@ -1,0 +1,197 @@
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+#include "typenet/core/batch_view.hpp"
+#include "typenet/core/error.hpp"
+#include "typenet/core/layer.hpp"
+#include "typenet/core/real.hpp"
+#include "typenet/core/shape.hpp"
+
+namespace typenet {
+
+/// Batch normalization bound to scalar T, with PyTorch's BatchNorm1d/2d semantics: one (γ, β) and one
+/// pair of running statistics per channel, the channel being the first dimension of the sample shape
+/// (a sample of shape (C) has C channels of one value; (C, L) has C channels of L values).
+///   train: y = γ·(x − μ_B)/√(σ²_B + eps) + β, σ²_B the biased batch variance; running statistics
+///          r ← (1 − momentum)·r + momentum·s, with the unbiased variance for running_var.
+///   eval:  y = γ·(x − running_mean)/√(running_var + eps) + β.
+template <class T, class InputShape, Real Momentum, Real Eps>
+class BatchNormLayer {
+public:
+    using scalar = T;
+    using input_shape = InputShape;
+    using output_shape = InputShape;
+    // Train-mode statistics need every row before the first output exists. In eval mode the layer is
+    // an affine map per channel and folds into the Dense before it (issue 3).
+    using fusion_kind = fusion::barrier;
+    static constexpr std::size_t width = InputShape::size;
+    static constexpr std::size_t channels = InputShape::dims[0];
+    /// Values per channel in one sample (1 for a flat feature vector).
+    static constexpr std::size_t inner = width / channels;
+    static constexpr double momentum = Momentum.value();
+    static constexpr double eps = Eps.value();
+    // PyTorch's state_dict keys, so safetensors files map one to one.
+    static constexpr std::array parameter_tensors{TensorInfo{"weight", channels}, TensorInfo{"bias", channels}};
+    static constexpr std::array buffer_tensors{TensorInfo{"running_mean", channels},
+                                               TensorInfo{"running_var", channels},
+                                               TensorInfo{"num_batches_tracked", 1}};
+
+    static std::string name() {
+        if (momentum == 0.1 && eps == 1e-5) return "BatchNorm";
+        return "BatchNorm(momentum=" + to_string(Momentum) + ", eps=" + to_string(Eps) + ")";
+    }
+
+    void initialize(LayerState<T> s, const StepContext&) {
+        std::fill_n(s.parameters, channels, T{1});
+        std::fill_n(s.parameters + channels, channels, T{0});
+        std::fill_n(s.buffers, channels, T{0});
+        std::fill_n(s.buffers + channels, channels, T{1});
+        s.buffers[2 * channels] = T{0};
+    }
+
+    void forward(LayerState<T> s, BatchView<const T, width> x, BatchView<T, width> y, const StepContext& c) {
+        if (c.mode == Mode::Eval) {
+            infer({s.parameters, s.buffers}, x, y);
+            return;
+        }
+        const std::size_t n = x.rows * inner;
+        if (x.rows == 0) return;  // nothing to normalize, and no statistics to learn from
+        if (n < 2) throw error(single_value_message(c.layer_index, x.rows));
+        const T* gamma = s.parameters;
+        const T* beta = s.parameters + channels;
+        T* running_mean = s.buffers;
+        T* running_var = s.buffers + channels;
+        for (std::size_t ch = 0; ch < channels; ++ch) {
+            // Two passes (mean, then squared deviations) in a wider type: E[x²] − E[x]² cancels
+            // catastrophically when |mean| ≫ std.
+            accumulator sum = 0;
+            for_each_in_channel(x.rows, ch, [&](std::size_t i) { sum += x.data[i]; });
+            const accumulator mean = sum / static_cast<accumulator>(n);
+            accumulator squares = 0;
+            for_each_in_channel(x.rows, ch, [&](std::size_t i) {
+                const accumulator d = x.data[i] - mean;
+                squares += d * d;
+            });
+            const accumulator biased = squares / static_cast<accumulator>(n);
+            const accumulator unbiased = squares / static_cast<accumulator>(n - 1);
+            mean_[ch] = mean;
+            inv_std_[ch] = static_cast<T>(accumulator{1} / std::sqrt(biased + static_cast<accumulator>(eps)));
+            running_mean[ch] = static_cast<T>((1 - momentum) * running_mean[ch] + momentum * mean);
+            running_var[ch] = static_cast<T>((1 - momentum) * running_var[ch] + momentum * unbiased);
+            normalize(x, y, ch, Centre(mean), gamma[ch] * inv_std_[ch], beta[ch]);
+        }
+        s.buffers[2 * channels] += T{1};
+        rows_ = x.rows;
+    }
+
+    void infer(ConstLayerState<T> s, BatchView<const T, width> x, BatchView<T, width> y) const {
+        for (std::size_t ch = 0; ch < channels; ++ch) {
+            normalize(x, y, ch, Centre(s.buffers[ch]), s.parameters[ch] * running_inv_std(s.buffers, ch),
+                      s.parameters[channels + ch]);
+        }
+    }
+
+    /// train: dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)) with the batch statistics of the last train
+    /// forward (every output depends on every input of its channel); eval: dx = γ/σ·dy with the
+    /// running statistics. Both: dγ += Σ dy·x̂, dβ += Σ dy.
+    void backward(LayerState<T> s, BatchView<const T, width> x, BatchView<const T, width>,
+                  BatchView<const T, width> dy, BatchView<T, width> dx, const StepContext& c) {
+        const bool train = c.mode == Mode::Train;
+        if (train && x.rows != rows_)
+            throw error("BatchNorm (layer " + std::to_string(c.layer_index) + "): backward in train mode needs the "
+                        "statistics of a train-mode forward of the same batch (" + std::to_string(x.rows) +
+                        " rows given, last train forward had " + std::to_string(rows_) + ")");
+        const T* gamma = s.parameters;
+        T* dgamma = s.gradients;
+        T* dbeta = s.gradients + channels;
+        const accumulator n = static_cast<accumulator>(x.rows * inner);
+        for (std::size_t ch = 0; ch < channels; ++ch) {
+            const Centre mean(train ? mean_[ch] : s.buffers[ch]);
+            const T inv_std = train ? inv_std_[ch] : running_inv_std(s.buffers, ch);
+            accumulator sum_dy = 0, sum_dy_xhat = 0;
+            for_each_in_channel(x.rows, ch, [&](std::size_t i) {
+                sum_dy += dy.data[i];
+                sum_dy_xhat += dy.data[i] * (mean.deviation(x.data[i]) * inv_std);
+            });
+            dgamma[ch] += static_cast<T>(sum_dy_xhat);
+            dbeta[ch] += static_cast<T>(sum_dy);
+            if (dx.data == nullptr) continue;
+            const T scale = gamma[ch] * inv_std;
+            if (!train) {
+                for_each_in_channel(x.rows, ch, [&](std::size_t i) { dx.data[i] = dy.data[i] * scale; });
+                continue;
+            }
+            const T mean_dy = static_cast<T>(sum_dy / n), mean_dy_xhat = static_cast<T>(sum_dy_xhat / n);
+            for_each_in_channel(x.rows, ch, [&](std::size_t i) {
+                const T xhat = mean.deviation(x.data[i]) * inv_std;
+                dx.data[i] = scale * (dy.data[i] - mean_dy - xhat * mean_dy_xhat);
+            });
+        }
+    }
+
+private:
+    // Sums over a batch lose digits fast in float; double keeps the statistics close to exact.
+    using accumulator = std::conditional_t<(sizeof(T) < sizeof(double)), double, T>;
+
+    /// A channel mean as T plus the part of it T cannot hold, so x − mean keeps the digits of the
+    /// deviation: with mean 100 and std 0.5, float(mean) alone would be off by 1.5e-5 in x̂. Within a
+    /// factor 2 of `high`, x − high is exact (Sterbenz), and subtracting `low` then costs one rounding.
+    struct Centre {
+        T high, low;
+        explicit Centre(accumulator mean) : high(static_cast<T>(mean)), low(static_cast<T>(mean - high)) {}
+        T deviation(T x) const { return (x - high) - low; }
+    };
+
+    static T running_inv_std(const T* buffers, std::size_t ch) {
+        return static_cast<T>(accumulator{1} /
+                              std::sqrt(static_cast<accumulator>(buffers[channels + ch]) + static_cast<accumulator>(eps)));
+    }
+
+    /// Calls f(flat index) for every value of channel `ch` in a batch of `rows` samples.
+    template <class F>
+    static void for_each_in_channel(std::size_t rows, std::size_t ch, F&& f) {
+        for (std::size_t r = 0; r < rows; ++r) {
+            const std::size_t first = r * width + ch * inner;
+            for (std::size_t k = 0; k < inner; ++k) f(first + k);
+        }
+    }
+
+    // (x − mean)·scale + shift rather than x·scale + (shift − mean·scale): the folded form loses the
+    // digits of the deviation when |mean| ≫ std.
+    static void normalize(BatchView<const T, width> x, BatchView<T, width> y, std::size_t ch, Centre mean, T scale,
+                          T shift) {
+        for_each_in_channel(x.rows, ch, [&](std::size_t i) { y.data[i] = mean.deviation(x.data[i]) * scale + shift; });
+    }
+
+    static std::string single_value_message(std::uint32_t layer, std::size_t rows) {
+        return "BatchNorm (layer " + std::to_string(layer) + "): expected more than 1 value per channel when "
+               "training, got " + std::to_string(rows) + " sample(s) of shape " + InputShape::str() +
+               " (the batch variance of one value is undefined); train with batches of 2 or more, or run "
+               "single samples in Mode::Eval / predict";
+    }
+
+    // What backward needs from the last train-mode forward: per channel the batch mean (kept wide, see
+    // Centre) and 1/√(σ²_B + eps), and the batch size they came from.
+    std::array<accumulator, channels> mean_{};
+    std::array<T, channels> inv_std_{};
+    std::size_t rows_ = 0;
+};
+
+/// Batch normalization spec with explicit running-statistics momentum and eps: `BatchNormWith<0.2, 1e-3>`.
+/// (API.md's `BatchNorm<Momentum, Eps>` cannot share the name of the bare type `BatchNorm`.)
+template <Real Momentum = 0.1, Real Eps = 1e-5>
+struct BatchNormWith {
+    template <class T, class InputShape>
+    using bind = BatchNormLayer<T, InputShape, Momentum, Eps>;
+};
+
+/// Batch normalization with PyTorch's defaults (momentum 0.1, eps 1e-5): `Seq<Dense<784, 256>, BatchNorm, ...>`.
+using BatchNorm = BatchNormWith<>;
+
+}  // namespace typenet

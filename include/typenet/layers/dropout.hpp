@@ -1,0 +1,98 @@
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "typenet/core/batch_view.hpp"
+#include "typenet/core/diagnostics.hpp"
+#include "typenet/core/layer.hpp"
+#include "typenet/core/random.hpp"
+#include "typenet/core/real.hpp"
+
+namespace typenet {
+
+/// Inverted dropout bound to scalar T: in train mode each value is kept with probability 1 − P and
+/// scaled by 1/(1 − P), else set to 0; in eval mode (and for P = 0) the identity.
+/// The mask is a pure function of (seed, layer, step, row·width + column) drawn from Philox, so
+/// backward regenerates it instead of storing it, and it does not depend on how the work is split.
+template <class T, class InputShape, Real P>
+class DropoutLayer {
+public:
+    using scalar = T;
+    using input_shape = InputShape;
+    using output_shape = InputShape;
+    // Elementwise, with the element index as an extra input of the mask; a fused kernel calls
+    // mask_stream() once per step and kept() per element.
+    using fusion_kind = fusion::elementwise;
+    static constexpr std::size_t width = InputShape::size;
+    static constexpr double rate = P.value();
+    /// What a kept value is multiplied by.
+    static constexpr T scale = static_cast<T>(1.0 / (1.0 - rate));
+    static constexpr std::array<TensorInfo, 0> parameter_tensors{};
+    static constexpr std::array<TensorInfo, 0> buffer_tensors{};
+
+    static std::string name() { return "Dropout(" + to_string(P) + ")"; }
+
+    /// The random stream of the masks of one layer at one training step.
+    static Philox mask_stream(const StepContext& c) {
+        return Philox(c.seed, RandomPurpose::dropout, c.layer_index, c.step);
+    }
+
+    /// Whether element `index` (row·width + column) is kept: 32-bit word index % 4 of block index / 4
+    /// of the stream, kept when it is at least P·2³² (so P = 0 keeps everything).
+    static bool kept(const Philox& stream, std::uint64_t index) { return stream(index / 4)[index % 4] >= threshold; }
+
+    void initialize(LayerState<T>, const StepContext&) {}
+
+    void forward(LayerState<T>, BatchView<const T, width> x, BatchView<T, width> y, const StepContext& c) {
+        if (c.mode == Mode::Eval || rate == 0.0) std::copy_n(x.data, x.size(), y.data);
+        else apply_mask(x.data, y.data, x.size(), mask_stream(c));
+    }
+
+    void infer(ConstLayerState<T>, BatchView<const T, width> x, BatchView<T, width> y) const {
+        std::copy_n(x.data, x.size(), y.data);
+    }
+
+    /// dx = dy·mask/(1 − P) with the forward's mask, regenerated from the same (seed, layer, step).
+    void backward(LayerState<T>, BatchView<const T, width>, BatchView<const T, width>, BatchView<const T, width> dy,
+                  BatchView<T, width> dx, const StepContext& c) {
+        if (dx.data == nullptr) return;
+        if (c.mode == Mode::Eval || rate == 0.0) std::copy_n(dy.data, dy.size(), dx.data);
+        else apply_mask(dy.data, dx.data, dy.size(), mask_stream(c));
+    }
+
+private:
+    // ⌈P·2³²⌉, exact: P·2³² is an exact double and below 2³² for P < 1.
+    static constexpr std::uint64_t threshold = [] {
+        const double t = rate * 4294967296.0;
+        const auto floor = static_cast<std::uint64_t>(t);
+        return static_cast<double>(floor) < t ? floor + 1 : floor;
+    }();
+
+    // Forward and backward share this one loop, so they cannot disagree about the mask.
+    static void apply_mask(const T* in, T* out, std::size_t n, const Philox& stream) {
+        for (std::size_t first = 0; first < n; first += 4) {
+            const Philox::block words = stream(first / 4);
+            const std::size_t count = std::min<std::size_t>(4, n - first);
+            for (std::size_t lane = 0; lane < count; ++lane)
+                out[first + lane] = words[lane] >= threshold ? in[first + lane] * scale : T{0};
+        }
+    }
+};
+
+/// Inverted dropout spec: `Dropout<0.5>`, P = drop probability in [0, 1).
+/// An out-of-range P is reported by Seq through accepts/rejection (one error, at the network), never
+/// by a static_assert here, which would fire a second time when the name is formed.
+template <Real P>
+struct Dropout {
+    template <class In>
+    static constexpr bool accepts = P.value() >= 0.0 && P.value() < 1.0;  // false for NaN too
+    template <std::size_t Index, class In>
+    using rejection = diagnostics::check_dropout_rate<layer_index<Index>, Dropout>;
+    template <class T, class InputShape>
+    using bind = DropoutLayer<T, InputShape, P>;
+};
+
+}  // namespace typenet
