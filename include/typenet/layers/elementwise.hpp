@@ -5,6 +5,7 @@
 
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/simd/arch.hpp"
 
 namespace typenet {
 
@@ -22,6 +23,7 @@ public:
     using fusion_kind = fusion::elementwise;
     using function = F;
     static constexpr std::size_t width = InputShape::size;
+    static constexpr std::size_t lanes = simd::lanes<T>;
     static constexpr std::array<TensorInfo, 0> parameter_tensors{};
     static constexpr std::array<TensorInfo, 0> buffer_tensors{};
 
@@ -36,13 +38,21 @@ public:
     void infer(ConstLayerState<T>, BatchView<const T, width> x, BatchView<T, width> y) const {
         const T* in = x.data;
         T* out = y.data;
-        for (std::size_t i = 0, n = x.size(); i < n; ++i) out[i] = F::apply(in[i]);
+        const std::size_t n = x.size(), bulk = n - n % lanes;
+        for (std::size_t i = 0; i < bulk; i += lanes)
+            F::apply(simd::batch<T>::load_unaligned(in + i)).store_unaligned(out + i);
+        for (std::size_t i = bulk; i < n; ++i) out[i] = F::apply(in[i]);
     }
 
     void backward(LayerState<T>, BatchView<const T, width> x, BatchView<const T, width> y,
                   BatchView<const T, width> dy, BatchView<T, width> dx, const StepContext&) {
         if (dx.data == nullptr) return;
-        for (std::size_t i = 0, n = x.size(); i < n; ++i) dx.data[i] = dy.data[i] * F::derivative(x.data[i], y.data[i]);
+        using V = simd::batch<T>;
+        const std::size_t n = x.size(), bulk = n - n % lanes;
+        for (std::size_t i = 0; i < bulk; i += lanes)
+            (V::load_unaligned(dy.data + i) * F::derivative(V::load_unaligned(x.data + i), V::load_unaligned(y.data + i)))
+                .store_unaligned(dx.data + i);
+        for (std::size_t i = bulk; i < n; ++i) dx.data[i] = dy.data[i] * F::derivative(x.data[i], y.data[i]);
     }
 };
 

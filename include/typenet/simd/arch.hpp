@@ -1,6 +1,17 @@
 #pragma once
 /// \file The only include of xsimd: the SIMD register types of the architecture chosen by -march.
+// GCC 12's AVX-512 intrinsics build "undefined" registers as `__m512 __Y = __Y;`, which -Wuninitialized
+// reports inside xsimd's exp/tanh (GCC bug 105593, fixed in GCC 13). Middle-end warnings obey the
+// pragma state at the intrinsic's own location, so the include itself is wrapped.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <xsimd/xsimd.hpp>
+#pragma GCC diagnostic pop
+#else
+#include <xsimd/xsimd.hpp>
+#endif
 
 namespace typenet::simd {
 

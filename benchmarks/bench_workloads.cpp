@@ -1,0 +1,138 @@
+// Workloads W1–W4 of ../shared/peers/README.md, measured the way the peer harnesses measure them and
+// printed as the same JSON lines, so typenet's figures sit beside the peers'.
+//   bench_workloads train [threads] [epochs]     W1: epochs 2.. timed, then test accuracy
+//   bench_workloads infer [repetitions]          W2 (batch 1), W3 (batch 256), W4 (8-32-32-1 tanh)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <typenet/typenet.hpp>
+
+namespace {
+
+using namespace typenet;
+using Card = Seq<Dense<784, 256, He>, BatchNorm, ReLU, Dropout<0.5>, Dense<256, 10, He>>;
+using Tiny = Seq<Dense<8, 32, He>, Tanh, Dense<32, 32, He>, Tanh, Dense<32, 1, He>>;
+constexpr std::size_t batch_size = 64;
+
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double cpu_s() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+void emit(const char* workload, int threads, int batch, const char* metric, double value, const char* unit, int rep,
+          double cpu = -1) {
+    char extra[64] = "";
+    if (cpu >= 0) std::snprintf(extra, sizeof extra, ",\"cpu_s\":%.4g", cpu);
+    std::printf("{\"peer\":\"typenet\",\"workload\":\"%s\",\"threads\":%d,\"batch\":%d,\"metric\":\"%s\",\"value\":%.6g,"
+                "\"unit\":\"%s\",\"rep\":%d%s}\n",
+                workload, threads, batch, metric, value, unit, rep, extra);
+    std::fflush(stdout);
+}
+/// Median over blocks of (block time / block size), in seconds — the peers' timing method.
+template <class F>
+double block_median_latency(F&& call, int calls, int block) {
+    std::vector<double> per_call;
+    for (int done = 0; done < calls; done += block) {
+        const double t0 = now_s();
+        for (int i = 0; i < block; ++i) call();
+        per_call.push_back((now_s() - t0) / block);
+    }
+    return median(per_call);
+}
+
+/// The peers' preprocessing: pixels / 255, then the train set's scalar mean and std.
+std::pair<Dataset, Dataset> load_data() {
+    auto [train, test] = fashion_mnist();
+    Standardize s{Standardize::global};
+    s.fit(train.x);
+    s.apply(train.x);
+    s.apply(test.x);
+    return {std::move(train), std::move(test)};
+}
+
+int train(int threads, int epochs) {
+    auto [train, test] = load_data();
+    Card net{Seed{42}};
+    SGD opt{.lr = 0.01f, .momentum = 0.9f};
+    const std::size_t n = train.size();
+    std::vector<std::size_t> order;
+    Matrix<float> xb = Matrix<float>::from_shape({batch_size, 784});
+    std::vector<int> yb(batch_size);
+    for (int e = 1; e <= epochs; ++e) {
+        const double t0 = now_s(), c0 = cpu_s();
+        shuffled_order(order, n, 1, static_cast<std::uint64_t>(e));
+        for (std::size_t s = 0; s < n; s += batch_size) {
+            const std::size_t b = std::min(batch_size, n - s);
+            if (xb.shape(0) != b) xb = Matrix<float>::from_shape({b, 784}), yb.resize(b);
+            for (std::size_t r = 0; r < b; ++r) {
+                std::copy_n(train.x.data() + order[s + r] * 784, 784, xb.data() + r * 784);
+                yb[r] = train.y[order[s + r]];
+            }
+            net.train_step(xb, yb, SoftmaxCrossEntropy{}, opt);
+        }
+        if (xb.shape(0) != batch_size) xb = Matrix<float>::from_shape({batch_size, 784}), yb.resize(batch_size);
+        const double dt = now_s() - t0, dc = cpu_s() - c0;
+        if (e > 1) {
+            emit("W1_train", threads, batch_size, "epoch_time", dt, "s", e, dc);
+            emit("W1_train", threads, batch_size, "samples_per_s", static_cast<double>(n) / dt, "samples/s", e);
+        }
+    }
+    emit("W1_train", threads, batch_size, "test_acc_after_epochs", 100.0 * accuracy(net, test), "%", epochs);
+    return 0;
+}
+
+int infer(int repetitions) {
+    auto [train, test] = load_data();
+    Card net{Seed{42}};
+    std::array<float, 784> x1;
+    std::copy_n(test.x.data(), 784, x1.begin());
+    const float x10 = x1[0];
+    for (int rep = 0; rep < repetitions; ++rep) {  // W2: each input depends on the previous output
+        auto call = [&] { x1[0] = x10 + 1e-30f * net.predict(x1)[0]; };
+        for (int i = 0; i < 2000; ++i) call();
+        emit("W2_infer_latency", 1, 1, "median_latency", 1e6 * block_median_latency(call, 10000, 10), "us", rep);
+    }
+    Matrix<float> x256 = Matrix<float>::from_shape({256, 784});
+    std::copy_n(test.x.data(), x256.size(), x256.data());
+    for (int rep = 0; rep < repetitions; ++rep) {  // W3
+        float sink = 0;
+        auto call = [&] { sink += net.predict(x256)(0, 0); };
+        for (int i = 0; i < 20; ++i) call();
+        emit("W3_infer_throughput", 1, 256, "samples_per_s", 256 / block_median_latency(call, 300, 1), "samples/s",
+             rep);
+        if (sink == 12345.f) std::puts("");
+    }
+    Tiny tiny{Seed{42}};
+    std::array<float, 8> xt{0.1f, -0.2f, 0.3f, 0.4f, -0.5f, 0.6f, 0.7f, -0.8f};
+    for (int rep = 0; rep < repetitions; ++rep) {  // W4
+        auto call = [&] { xt[0] = 0.1f + 1e-30f * tiny.predict(xt)[0]; };
+        for (int i = 0; i < 20000; ++i) call();
+        emit("W4_tiny_latency", 1, 1, "median_latency", 1e9 * block_median_latency(call, 100000, 100), "ns", rep);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string mode = argc > 1 ? argv[1] : "infer";
+    try {
+        if (mode == "train") return train(argc > 2 ? std::atoi(argv[2]) : 1, argc > 3 ? std::atoi(argv[3]) : 5);
+        return infer(argc > 2 ? std::atoi(argv[2]) : 5);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_workloads: %s\n", e.what());
+        return 1;
+    }
+}
