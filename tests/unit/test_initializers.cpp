@@ -149,7 +149,12 @@ TEST_CASE("Orthogonal gives orthonormal rows (wide) or columns (tall)", "[initia
     }
     SECTION("through Dense") {
         BasicSeq<double, Dense<128, 32, Orthogonal>> net{Seed{4}};
-        const std::vector<double> w(net.parameters().begin(), net.parameters().begin() + 128 * 32);
+        const auto weight = net.named_tensors()[0];
+        REQUIRE(weight.name == "0.weight");
+        // The (out, in) view PyTorch sees, whatever order Dense keeps it in memory.
+        std::vector<double> w(32 * 128);
+        for (std::size_t o = 0; o < 32; ++o)
+            for (std::size_t i = 0; i < 128; ++i) w[o * 128 + i] = weight.at(o, i);
         CHECK(orthonormality_error(w, 32, 128, false) < 1e-12);
     }
 }
