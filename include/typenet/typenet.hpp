@@ -1,6 +1,9 @@
 #pragma once
 /// \file Umbrella header: every public header of typenet, nothing else.
 #include "typenet/config.hpp"
+#include "typenet/check/gradient_check.hpp"
+#include "typenet/check/initial_loss.hpp"
+#include "typenet/check/overfit.hpp"
 #include "typenet/core/error.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/random.hpp"
