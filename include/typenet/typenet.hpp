@@ -71,6 +71,7 @@
 #include "typenet/train/fit_options.hpp"
 #include "typenet/train/history.hpp"
 #include "typenet/train/parameter_average.hpp"
+#include "typenet/train/plot.hpp"
 #include "typenet/train/progress.hpp"
 #include "typenet/train/random_search.hpp"
 #include "typenet/train/reduce_on_plateau.hpp"
