@@ -22,7 +22,10 @@ inline bool is_step_counter(std::string_view key) { return key.ends_with("num_ba
 
 inline std::string shape_json(const std::vector<std::size_t>& shape) {
     std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i) s += ',';
+        s += std::to_string(shape[i]);
+    }
     return s + "]";
 }
 

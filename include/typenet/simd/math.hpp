@@ -4,14 +4,6 @@
 
 #include "typenet/simd/arch.hpp"
 
-// GCC 12's AVX-512 intrinsics build "undefined" registers as `__m512 __Y = __Y;`, which -Wuninitialized
-// reports wherever xsimd's exp/expm1/tanh get inlined (GCC bug 105593, fixed in GCC 13). The warning
-// is checked at each inlined location, so silencing it here covers every caller of these functions.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 /// Elementary functions written once for scalars (float, double) and SIMD registers, so elementwise
 /// layers state their formula once and run in plain loops and in fused kernels alike.
@@ -66,6 +58,3 @@ V sigmoid(const V& x) {
 
 }  // namespace typenet::math
 
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic pop
-#endif
