@@ -57,40 +57,28 @@ void openblas_gemv(benchmark::State& state, int In, int Out) {
     set_flops(state, 1, Out, In);
 }
 
-// Y[m×N] = X[m×K]·Wᵀ with W pre-packed.
-template <std::size_t K, std::size_t N>
+// Y[m×N] = X[m×K]·Wᵀ with W stored as Dense stores it (InOut: Wᵀ, (K, N)) or as PyTorch does (OutIn).
+template <std::size_t K, std::size_t N, bool OutInLayout>
 void forward(benchmark::State& state, std::size_t m) {
     auto x = random_buffer(m * K, 1), w = random_buffer(N * K, 2);
-    AlignedBuffer<float> wp(ts::PackedLayout<float, K, N>::size), y(m * N);
-    ts::pack_weights<float, K, N>(w.data(), wp.data());
+    AlignedBuffer<float> y(m * N), scratch(ts::transposed_slab_size<float, K>);
     for (auto _ : state) {
-        ts::gemm_forward<float, K, N>(m, x.data(), wp.data(), y.data());
+        if constexpr (OutInLayout)
+            ts::gemm_forward<float, K, N>(m, x.data(), ts::OutIn<const float>{w.data()}, y.data(), scratch.data());
+        else
+            ts::gemm_forward<float, K, N>(m, x.data(), ts::InOut<const float>{w.data()}, y.data());
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
     set_flops(state, double(m), N, K);
 }
 
-// As forward, packing W first on every call: the cost when the layer keeps W in (out, in) and packs per step.
-template <std::size_t K, std::size_t N>
-void forward_with_pack(benchmark::State& state, std::size_t m) {
-    auto x = random_buffer(m * K, 1), w = random_buffer(N * K, 2);
-    AlignedBuffer<float> wp(ts::PackedLayout<float, K, N>::size), y(m * N);
-    for (auto _ : state) {
-        ts::pack_weights<float, K, N>(w.data(), wp.data());
-        ts::gemm_forward<float, K, N>(m, x.data(), wp.data(), y.data());
-        benchmark::DoNotOptimize(y.data());
-        benchmark::ClobberMemory();
-    }
-    set_flops(state, double(m), N, K);
-}
-
-// The training forward of Dense→BatchNorm: bias in the epilogue, BatchNorm's Σ and Σ² per column.
+// The training forward of Dense→BatchNorm→ReLU as the fused stage runs it: bias + ReLU in the epilogue,
+// BatchNorm's Σ and Σ² per column in the same pass.
 template <std::size_t K, std::size_t N>
 void forward_bias_relu_stats(benchmark::State& state, std::size_t m) {
     auto x = random_buffer(m * K, 1), w = random_buffer(N * K, 2), b = random_buffer(N, 3);
-    AlignedBuffer<float> wp(ts::PackedLayout<float, K, N>::size), y(m * N), sum(N), sumsq(N);
-    ts::pack_weights<float, K, N>(w.data(), wp.data());
+    AlignedBuffer<float> y(m * N), sum(N), sumsq(N);
     auto relu_bias = [&](const ts::batch<float>& acc, const ts::RegisterSpan<float>& at) {
         const auto v = acc + at.load(b.data());
         return xsimd::select(v > ts::batch<float>(0.f), v, ts::batch<float>(0.f));
@@ -98,36 +86,43 @@ void forward_bias_relu_stats(benchmark::State& state, std::size_t m) {
     for (auto _ : state) {
         std::fill_n(sum.data(), N, 0.f);
         std::fill_n(sumsq.data(), N, 0.f);
-        ts::gemm_forward<float, K, N>(m, x.data(), wp.data(), y.data(), relu_bias, {sum.data(), sumsq.data()});
+        ts::gemm_forward<float, K, N>(m, x.data(), ts::InOut<const float>{w.data()}, y.data(), relu_bias,
+                                      {sum.data(), sumsq.data()});
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
     set_flops(state, double(m), N, K);
 }
 
-// dX[m×K] = dY[m×N]·W, W (N, K).
-template <std::size_t K, std::size_t N>
+// dX[m×K] = dY[m×N]·W, W given as InOut (the NT kernel) or OutIn (the NN kernel).
+template <std::size_t K, std::size_t N, bool OutInLayout>
 void input_gradient(benchmark::State& state, std::size_t m) {
     auto dy = random_buffer(m * N, 1), w = random_buffer(N * K, 2);
-    AlignedBuffer<float> dx(m * K);
+    AlignedBuffer<float> dx(m * K), scratch(ts::transposed_slab_size<float, N>);
     for (auto _ : state) {
-        ts::gemm_input_gradient<float, K, N>(m, dy.data(), w.data(), dx.data());
+        if constexpr (OutInLayout)
+            ts::gemm_input_gradient<float, K, N>(m, dy.data(), ts::OutIn<const float>{w.data()}, dx.data());
+        else
+            ts::gemm_input_gradient<float, K, N>(m, dy.data(), ts::InOut<const float>{w.data()}, dx.data(),
+                                                 scratch.data());
         benchmark::DoNotOptimize(dx.data());
         benchmark::ClobberMemory();
     }
     set_flops(state, double(m), K, N);
 }
 
-// dW[N×K] = dY[m×N]ᵀ·X[m×K] (overwrite, as OpenBLAS with beta = 0), in (N, K) or in the packed layout.
-template <std::size_t K, std::size_t N, bool Packed>
+// dW = dYᵀ·X (overwrite, as OpenBLAS with beta = 0), in the layout W is given in.
+template <std::size_t K, std::size_t N, bool OutInLayout>
 void weight_gradient(benchmark::State& state, std::size_t m) {
     auto dy = random_buffer(m * N, 1), x = random_buffer(m * K, 2);
-    AlignedBuffer<float> dw(ts::PackedLayout<float, K, N>::size);
+    AlignedBuffer<float> dw(N * K);
     for (auto _ : state) {
-        if constexpr (Packed)
-            ts::gemm_weight_gradient_packed<float, K, N>(m, dy.data(), x.data(), dw.data(), ts::Update::overwrite);
+        if constexpr (OutInLayout)
+            ts::gemm_weight_gradient<float, K, N>(m, dy.data(), x.data(), ts::OutIn<float>{dw.data()},
+                                                  ts::Update::overwrite);
         else
-            ts::gemm_weight_gradient<float, K, N>(m, dy.data(), x.data(), dw.data(), ts::Update::overwrite);
+            ts::gemm_weight_gradient<float, K, N>(m, dy.data(), x.data(), ts::InOut<float>{dw.data()},
+                                                  ts::Update::overwrite);
         benchmark::DoNotOptimize(dw.data());
         benchmark::ClobberMemory();
     }
@@ -143,32 +138,37 @@ void add(const char* name, F f) {
 
 int main(int argc, char** argv) {
     openblas_set_num_threads(1);
+    // "typenet" is W as typenet's Dense keeps it (InOut, Wᵀ); "typenet_outin" is PyTorch's (out, in).
     // Forward of layer 1 (W1 training, batch 64): X[64×784]·W1.
     add("fwd_L1_64x256x784/openblas", [](auto& s) { openblas(s, 64, 256, 784, false, false); });
-    add("fwd_L1_64x256x784/typenet", [](auto& s) { forward<784, 256>(s, 64); });
-    add("fwd_L1_64x256x784/typenet+pack", [](auto& s) { forward_with_pack<784, 256>(s, 64); });
+    add("fwd_L1_64x256x784/typenet", [](auto& s) { forward<784, 256, false>(s, 64); });
+    add("fwd_L1_64x256x784/typenet_outin", [](auto& s) { forward<784, 256, true>(s, 64); });
     add("fwd_L1_64x256x784/typenet+bias_relu_stats", [](auto& s) { forward_bias_relu_stats<784, 256>(s, 64); });
     // Input gradient of layer 1 (only dlib and tiny-dnn compute it): dH[64×256]·W1ᵀ.
     add("bwd_dX1_64x784x256/openblas", [](auto& s) { openblas(s, 64, 784, 256, false, true); });
-    add("bwd_dX1_64x784x256/typenet", [](auto& s) { input_gradient<784, 256>(s, 64); });
+    add("bwd_dX1_64x784x256/typenet", [](auto& s) { input_gradient<784, 256, false>(s, 64); });
+    add("bwd_dX1_64x784x256/typenet_outin", [](auto& s) { input_gradient<784, 256, true>(s, 64); });
     // Weight gradient of layer 1: Xᵀ[784×64]·dH[64×256].
     add("bwd_dW1_784x256x64/openblas", [](auto& s) { openblas(s, 784, 256, 64, true, false); });
     add("bwd_dW1_784x256x64/typenet", [](auto& s) { weight_gradient<784, 256, false>(s, 64); });
-    add("bwd_dW1_784x256x64/typenet_packed", [](auto& s) { weight_gradient<784, 256, true>(s, 64); });
+    add("bwd_dW1_784x256x64/typenet_outin", [](auto& s) { weight_gradient<784, 256, true>(s, 64); });
     // Layer 2 (256 → 10).
     add("fwd_L2_64x10x256/openblas", [](auto& s) { openblas(s, 64, 10, 256, false, false); });
-    add("fwd_L2_64x10x256/typenet", [](auto& s) { forward<256, 10>(s, 64); });
+    add("fwd_L2_64x10x256/typenet", [](auto& s) { forward<256, 10, false>(s, 64); });
+    add("fwd_L2_64x10x256/typenet_outin", [](auto& s) { forward<256, 10, true>(s, 64); });
     add("bwd_dA_64x256x10/openblas", [](auto& s) { openblas(s, 64, 256, 10, false, true); });
-    add("bwd_dA_64x256x10/typenet", [](auto& s) { input_gradient<256, 10>(s, 64); });
+    add("bwd_dA_64x256x10/typenet", [](auto& s) { input_gradient<256, 10, false>(s, 64); });
+    add("bwd_dA_64x256x10/typenet_outin", [](auto& s) { input_gradient<256, 10, true>(s, 64); });
     add("bwd_dW2_256x10x64/openblas", [](auto& s) { openblas(s, 256, 10, 64, true, false); });
     add("bwd_dW2_256x10x64/typenet", [](auto& s) { weight_gradient<256, 10, false>(s, 64); });
-    add("bwd_dW2_256x10x64/typenet_packed", [](auto& s) { weight_gradient<256, 10, true>(s, 64); });
+    add("bwd_dW2_256x10x64/typenet_outin", [](auto& s) { weight_gradient<256, 10, true>(s, 64); });
     // W3's first layer (batch 256) and W2's (batch 1).
     add("infer_L1_256x256x784/openblas", [](auto& s) { openblas(s, 256, 256, 784, false, false); });
-    add("infer_L1_256x256x784/typenet", [](auto& s) { forward<784, 256>(s, 256); });
-    add("gemv_1x256x784/openblas_sgemv", [](auto& s) { openblas_gemv(s, 784, 256); });
-    add("gemv_1x256x784/openblas", [](auto& s) { openblas(s, 1, 256, 784, false, false); });
-    add("gemv_1x256x784/typenet", [](auto& s) { forward<784, 256>(s, 1); });
+    add("infer_L1_256x256x784/typenet", [](auto& s) { forward<784, 256, false>(s, 256); });
+    add("infer_L1_256x256x784/typenet_outin", [](auto& s) { forward<784, 256, true>(s, 256); });
+    add("gemv_1x256x784/openblas", [](auto& s) { openblas_gemv(s, 784, 256); });
+    add("gemv_1x256x784/openblas_sgemm", [](auto& s) { openblas(s, 1, 256, 784, false, false); });
+    add("gemv_1x256x784/typenet", [](auto& s) { forward<784, 256, false>(s, 1); });
 
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

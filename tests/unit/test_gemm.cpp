@@ -88,41 +88,36 @@ std::vector<double> tail(const std::vector<T>& v, std::size_t n) {
 template <class T>
 constexpr double unit_roundoff = std::numeric_limits<T>::epsilon();
 
-// Elements of the packed layout that no W[n][k] maps to, which must hold 0.
-template <class T, std::size_t K, std::size_t N>
-std::vector<double> padding_of(const std::vector<T>& packed) {
-    using L = PackedLayout<T, K, N>;
-    std::vector<char> used(L::size, 0);
-    for (std::size_t n = 0; n < N; ++n)
-        for (std::size_t k = 0; k < K; ++k) used[L::index(n, k)] = 1;
-    std::vector<double> pad;
-    for (std::size_t i = 0; i < L::size; ++i)
-        if (!used[i]) pad.push_back(static_cast<double>(packed[i]));
-    return pad;
+// W (N, K) and its transpose Wᵀ (K, N), both in double for the references.
+template <class T>
+std::vector<T> transposed(const std::vector<T>& w, std::size_t rows, std::size_t cols) {
+    auto t = guarded<T>(rows * cols, T{0});
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c) t[c * rows + r] = w[r * cols + c];
+    return t;
 }
 
-template <class T, std::size_t K, std::size_t N>
-void check_pack_roundtrip(std::mt19937& gen) {
-    using L = PackedLayout<T, K, N>;
-    const auto w = random_vector<T>(N * K, gen);
-    auto packed = guarded<T>(L::size, T{7});
-    auto back = guarded<T>(N * K, T{0});
-    pack_weights<T, K, N>(w.data(), packed.data());
-    unpack_weights<T, K, N>(packed.data(), back.data());
-    check_guard(tail(packed, L::size));
-    check_guard(tail(back, N * K));
-    check_equal(body(back, N * K), body(w, N * K));
-    const auto pad = padding_of<T, K, N>(packed);
-    check_equal(pad, std::vector<double>(pad.size(), 0.0));
+enum class Layout { in_out, out_in };
+
+// Runs the forward product with W given in `layout`.
+template <class T, std::size_t K, std::size_t N, class Ep>
+void forward(Layout layout, std::size_t m, const std::vector<T>& x, const std::vector<T>& w,
+             const std::vector<T>& wt, std::vector<T>& y, Ep&& ep, const ColumnStats<T>& stats) {
+    if (layout == Layout::in_out) {
+        gemm_forward<T, K, N>(m, x.data(), InOut<const T>{wt.data()}, y.data(), ep, stats);
+    } else {
+        auto scratch = guarded<T>(transposed_slab_size<T, K>, T{0});
+        gemm_forward<T, K, N>(m, x.data(), OutIn<const T>{w.data()}, y.data(), scratch.data(), ep, stats);
+        check_guard(tail(scratch, transposed_slab_size<T, K>));
+    }
 }
 
 template <class T, std::size_t K, std::size_t N, bool WithBiasEpilogue>
-void check_forward(std::size_t m, std::mt19937& gen) {
+void check_forward(Layout layout, std::size_t m, std::mt19937& gen) {
     const auto x = random_vector<T>(m * K, gen);
     const auto w = random_vector<T>(N * K, gen);
+    const auto wt = transposed(w, N, K);
     const auto b = random_vector<T>(N, gen);
-    std::vector<T> packed(PackedLayout<T, K, N>::size);
-    pack_weights<T, K, N>(w.data(), packed.data());
     std::vector<Sum> product(m * N);
     for (std::size_t r = 0; r < m; ++r)
         for (std::size_t n = 0; n < N; ++n)
@@ -133,7 +128,7 @@ void check_forward(std::size_t m, std::mt19937& gen) {
 
     SECTION("plain product") {
         auto y = guarded<T>(m * N, T{0});
-        gemm_forward<T, K, N>(m, x.data(), packed.data(), y.data());
+        forward<T, K, N>(layout, m, x, w, wt, y, NoEpilogue{}, {});
         check_guard(tail(y, m * N));
         check_sums(body(y, m * N), product, K, unit_roundoff<T>);
     }
@@ -151,14 +146,13 @@ void check_forward(std::size_t m, std::mt19937& gen) {
             const batch<T> v = acc + at.load(b.data());
             return xsimd::select(v > batch<T>(T{0}), v, batch<T>(T{0}));
         };
-        gemm_forward<T, K, N>(m, x.data(), packed.data(), y.data(), relu_bias,
-                              ColumnStats<T>{sum.data(), sumsq.data()});
+        forward<T, K, N>(layout, m, x, w, wt, y, relu_bias, ColumnStats<T>{sum.data(), sumsq.data()});
         CHECK(outside == 0);
         check_equal(seen, std::vector<double>(m * N, 1.0));
         check_guard(tail(y, m * N));
         check_guard(tail(sum, N));
         check_guard(tail(sumsq, N));
-        // ReLU of a value within rounding of 0 may come out either way: compare max(got, tolerance).
+        // |max(a, 0) - max(b, 0)| <= |a - b|: the same tolerance holds after the ReLU.
         auto want = with_bias;
         for (auto& s : want) s.value = std::max(s.value, 0.0);
         check_sums(body(y, m * N), want, K + 1, unit_roundoff<T>);
@@ -171,29 +165,37 @@ void check_forward(std::size_t m, std::mt19937& gen) {
         check_sums(body(sum, N), col_sum, m, unit_roundoff<T>);
         check_sums(body(sumsq, N), col_sumsq, m + 1, unit_roundoff<T>);
     }
-    if constexpr (WithBiasEpilogue) SECTION("BiasEpilogue, and stats add to what is there") {
-        auto y = guarded<T>(m * N, T{0});
-        auto sum = guarded<T>(N, T{1});
-        gemm_forward<T, K, N>(m, x.data(), packed.data(), y.data(), BiasEpilogue<T>{b.data()},
-                              ColumnStats<T>{sum.data(), nullptr});
-        check_guard(tail(y, m * N));
-        check_guard(tail(sum, N));
-        check_sums(body(y, m * N), with_bias, K + 1, unit_roundoff<T>);
-        std::vector<Sum> col_sum(N);
-        for (auto& s : col_sum) s.add(1.0);
-        for (std::size_t i = 0; i < m * N; ++i) col_sum[i % N].add(static_cast<double>(y[i]));
-        check_sums(body(sum, N), col_sum, m + 1, unit_roundoff<T>);
+    if constexpr (WithBiasEpilogue) {
+        SECTION("BiasEpilogue, and stats add to what is there") {
+            auto y = guarded<T>(m * N, T{0});
+            auto sum = guarded<T>(N, T{1});
+            forward<T, K, N>(layout, m, x, w, wt, y, BiasEpilogue<T>{b.data()}, ColumnStats<T>{sum.data(), nullptr});
+            check_guard(tail(y, m * N));
+            check_guard(tail(sum, N));
+            check_sums(body(y, m * N), with_bias, K + 1, unit_roundoff<T>);
+            std::vector<Sum> col_sum(N);
+            for (auto& s : col_sum) s.add(1.0);
+            for (std::size_t i = 0; i < m * N; ++i) col_sum[i % N].add(static_cast<double>(y[i]));
+            check_sums(body(sum, N), col_sum, m + 1, unit_roundoff<T>);
+        }
     }
 }
 
 template <class T, std::size_t K, std::size_t N>
-void check_input_gradient(std::size_t m, std::mt19937& gen) {
+void check_input_gradient(Layout layout, std::size_t m, std::mt19937& gen) {
     const auto dy = random_vector<T>(m * N, gen);
     const auto w = random_vector<T>(N * K, gen);
+    const auto wt = transposed(w, N, K);
     auto dx = random_vector<T>(m * K, gen);
     const auto before = dx;
     const Update update = GENERATE(Update::overwrite, Update::accumulate);
-    gemm_input_gradient<T, K, N>(m, dy.data(), w.data(), dx.data(), update);
+    if (layout == Layout::out_in) {
+        gemm_input_gradient<T, K, N>(m, dy.data(), OutIn<const T>{w.data()}, dx.data(), update);
+    } else {
+        auto scratch = guarded<T>(transposed_slab_size<T, N>, T{0});
+        gemm_input_gradient<T, K, N>(m, dy.data(), InOut<const T>{wt.data()}, dx.data(), scratch.data(), update);
+        check_guard(tail(scratch, transposed_slab_size<T, N>));
+    }
     std::vector<Sum> want(m * K);
     for (std::size_t r = 0; r < m; ++r)
         for (std::size_t k = 0; k < K; ++k) {
@@ -207,19 +209,20 @@ void check_input_gradient(std::size_t m, std::mt19937& gen) {
 }
 
 template <class T, std::size_t K, std::size_t N>
-void check_weight_gradient(std::size_t m, std::mt19937& gen) {
-    using L = PackedLayout<T, K, N>;
+void check_weight_gradient(Layout layout, std::size_t m, std::mt19937& gen) {
     const auto dy = random_vector<T>(m * N, gen);
     const auto x = random_vector<T>(m * K, gen);
-    auto dw = random_vector<T>(N * K, gen);
-    const auto before = dw;
-    auto dw_packed = guarded<T>(L::size, T{0});
-    pack_weights<T, K, N>(before.data(), dw_packed.data());
+    const auto before = random_vector<T>(N * K, gen);
     const Update update = GENERATE(Update::accumulate, Update::overwrite);
-    gemm_weight_gradient<T, K, N>(m, dy.data(), x.data(), dw.data(), update);
-    gemm_weight_gradient_packed<T, K, N>(m, dy.data(), x.data(), dw_packed.data(), update);
-    std::vector<T> unpacked(N * K);
-    unpack_weights<T, K, N>(dw_packed.data(), unpacked.data());
+    auto dw = before;                     // (N, K)
+    auto dwt = transposed(before, N, K);  // (K, N)
+    if (layout == Layout::out_in)
+        gemm_weight_gradient<T, K, N>(m, dy.data(), x.data(), OutIn<T>{dw.data()}, update);
+    else
+        gemm_weight_gradient<T, K, N>(m, dy.data(), x.data(), InOut<T>{dwt.data()}, update);
+    check_guard(tail(dw, N * K));
+    check_guard(tail(dwt, N * K));
+    const auto got = layout == Layout::out_in ? dw : transposed(dwt, K, N);
     std::vector<Sum> want(N * K);
     for (std::size_t n = 0; n < N; ++n)
         for (std::size_t k = 0; k < K; ++k) {
@@ -228,16 +231,11 @@ void check_weight_gradient(std::size_t m, std::mt19937& gen) {
             for (std::size_t r = 0; r < m; ++r)
                 s.add(static_cast<double>(dy[r * N + n]) * static_cast<double>(x[r * K + k]));
         }
-    check_guard(tail(dw, N * K));
-    check_guard(tail(dw_packed, L::size));
-    check_sums(body(dw, N * K), want, m + 1, unit_roundoff<T>);
-    check_sums(body(unpacked, N * K), want, m + 1, unit_roundoff<T>);
-    const auto pad = padding_of<T, K, N>(dw_packed);
-    check_equal(pad, std::vector<double>(pad.size(), 0.0));
+    check_sums(body(got, N * K), want, m + 1, unit_roundoff<T>);
 }
 
 template <class T, std::size_t N>
-void check_map_rows(std::size_t m, std::mt19937& gen) {
+void check_prologue(std::size_t m, std::mt19937& gen) {
     const auto dy = random_vector<T>(m * N, gen);
     const auto y = random_vector<T>(m * N, gen);
     auto out = guarded<T>(m * N, T{0});
@@ -246,7 +244,7 @@ void check_map_rows(std::size_t m, std::mt19937& gen) {
     auto relu_derivative = [&](const batch<T>& g, const RegisterSpan<T>& at) {
         return xsimd::select(at.load(y.data(), N) > batch<T>(T{0}), g, batch<T>(T{0}));
     };
-    map_rows<T, N>(m, dy.data(), out.data(), relu_derivative, ColumnStats<T>{db.data(), sq.data()});
+    apply_prologue<T, N>(m, dy.data(), out.data(), relu_derivative, ColumnStats<T>{db.data(), sq.data()});
     std::vector<double> want(m * N);
     std::vector<Sum> col_sum(N), col_sumsq(N);
     for (auto& s : col_sum) s.add(0.5);
@@ -263,24 +261,50 @@ void check_map_rows(std::size_t m, std::mt19937& gen) {
     check_sums(body(sq, N), col_sumsq, m + 1, unit_roundoff<T>);
 }
 
-// WithBiasEpilogue instantiates the forward once more; a few shapes suffice for that.
+// WithBiasEpilogue instantiates the forward once more per layout; a few shapes suffice for that.
 template <class T, std::size_t K, std::size_t N, bool WithBiasEpilogue = false>
 void check_all(const char* label) {
     std::mt19937 gen(static_cast<unsigned>(K * 1000 + N));
-    SECTION(std::string(label) + " pack round trip K=" + std::to_string(K) + " N=" + std::to_string(N)) {
-        check_pack_roundtrip<T, K, N>(gen);
+    for (std::size_t m : batch_sizes)
+        for (Layout layout : {Layout::in_out, Layout::out_in}) {
+            DYNAMIC_SECTION(label << " M=" << m << " K=" << K << " N=" << N
+                                  << (layout == Layout::in_out ? " W as InOut" : " W as OutIn")) {
+                SECTION("forward") { check_forward<T, K, N, WithBiasEpilogue>(layout, m, gen); }
+                SECTION("input gradient") { check_input_gradient<T, K, N>(layout, m, gen); }
+                SECTION("weight gradient") { check_weight_gradient<T, K, N>(layout, m, gen); }
+            }
+        }
+    for (std::size_t m : batch_sizes)
+        DYNAMIC_SECTION(label << " prologue M=" << m << " N=" << N) { check_prologue<T, N>(m, gen); }
+}
+
+template <class T>
+void check_transpose() {
+    constexpr std::size_t n = lanes<T>;
+    batch<T> r[n];
+    alignas(64) T row[n];
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < n; ++j) row[j] = static_cast<T>(i * 100 + j);
+        r[i] = batch<T>::load_aligned(row);
     }
-    for (std::size_t m : batch_sizes) {
-        DYNAMIC_SECTION(label << " M=" << m << " K=" << K << " N=" << N) {
-            SECTION("forward") { check_forward<T, K, N, WithBiasEpilogue>(m, gen); }
-            SECTION("input gradient") { check_input_gradient<T, K, N>(m, gen); }
-            SECTION("weight gradient") { check_weight_gradient<T, K, N>(m, gen); }
-            SECTION("map_rows") { check_map_rows<T, N>(m, gen); }
+    detail::transpose<T>(r);
+    std::vector<double> got, want;
+    for (std::size_t i = 0; i < n; ++i) {
+        r[i].store_aligned(row);
+        for (std::size_t j = 0; j < n; ++j) {
+            got.push_back(static_cast<double>(row[j]));
+            want.push_back(static_cast<double>(j * 100 + i));
         }
     }
+    check_equal(got, want);
 }
 
 }  // namespace
+
+TEST_CASE("Register transposes", "[gemm]") {
+    check_transpose<float>();
+    check_transpose<double>();
+}
 
 TEST_CASE("GEMM products on the MLP's shapes", "[gemm]") {
     check_all<float, 784, 256, true>("float");

@@ -1,30 +1,36 @@
 #pragma once
-/// \file Register-blocked GEMM for the three products of a dense layer, with K and N fixed at compile time.
+/// \file Register-blocked GEMM for the three products of a dense layer, with K (inputs) and N (outputs)
+/// fixed at compile time and M (the batch) at run time.
 ///
-/// Shapes follow PyTorch's nn.Linear: X is (M, K) row-major, W is (N, K) row-major ("out × in"), Y is (M, N).
+/// X is (M, K), Y and dY are (M, N), all row-major. The weight matrix W of y = x·Wᵀ + b is passed either
+/// as InOut, Wᵀ stored (K, N) row-major (typenet's DenseLayer), or as OutIn, W stored (N, K) row-major
+/// (PyTorch's nn.Linear); each product accepts both:
 ///
-///   gemm_forward          Y  = epilogue(X·Wᵀ)          W pre-packed (simd/pack.hpp), optional column sums
-///   gemm_input_gradient   dX = dY·W   (or +=)          W as stored, (N, K)
-///   gemm_weight_gradient  dW += dYᵀ·X (or =)           dW (N, K), or dW in the packed layout
-///   map_rows              dY' = prologue(dY)           the elementwise derivatives before both products
+///   gemm_forward          Y   = epilogue(X·Wᵀ), optional per-column Σ and Σ² of what is stored
+///   gemm_input_gradient   dX  = dY·W        (or +=)
+///   gemm_weight_gradient  dW += dYᵀ·X       (or =), written in the layout W is given in
+///   apply_prologue        dY' = prologue(dY), optional per-column Σ (the bias gradient) and Σ²
 ///
-/// Every product is an outer-product micro-kernel: a tile of R rows × V registers of accumulators, one
-/// broadcast A element times V loaded B registers per step, so no horizontal sums are ever needed. The
-/// B operand is always read along its contiguous axis: the packed W panels (forward), rows of W (input
-/// gradient), rows of X (weight gradient). The only transposition, W for the forward, is done once per
-/// weight update by pack_weights instead of once per product. Nothing allocates; K and N being template
-/// parameters turns every stride into an immediate displacement and every column loop into straight
-/// code, and M (the batch) is the only run-time size.
+/// Kernels. Every product is an outer-product micro-kernel: a tile of R rows × V registers of
+/// accumulators, one broadcast element of the left operand times V loaded registers of the right one,
+/// so there are no horizontal sums. "NN" products read the right operand along its contiguous axis with
+/// no copy: forward with InOut (rows of Wᵀ), input gradient with OutIn (rows of W), both weight
+/// gradients (rows of X or of dY). The two "NT" products, whose operands are both contiguous along the
+/// reduction (forward with OutIn, input gradient with InOut), transpose the *activation* side instead,
+/// lanes rows at a time into caller scratch, compute the output transposed and transpose each 16 × 16
+/// tile back in registers before the epilogue; that costs O(M·(K+N)) moves against the O(M·K·N) FMAs,
+/// where packing W would cost O(K·N) per call. K and N being template parameters turns every stride into
+/// an immediate displacement and every tile shape into straight-line code. Nothing allocates.
 ///
-/// How DenseLayer<T, In, Out> maps onto it (K = In, N = Out), per step, with dY' = dY after map_rows:
-///   forward:   pack_weights<T, In, Out>(W, Wp) after every change of W (or keep W packed, see below),
-///              gemm_forward<T, In, Out>(rows, x, Wp, y, BiasEpilogue<T, Relu>{b}, {bn_sum, bn_sumsq});
-///   backward:  map_rows<T, Out>(rows, dy, dy2, relu_derivative, {db, nullptr});   // db += Σ dY'
-///              gemm_weight_gradient<T, In, Out>(rows, dy2, x, dW);                  // dW += dY'ᵀ·X
-///              gemm_input_gradient<T, In, Out>(rows, dy2, W, dx);                   // dX  = dY'·W
-/// Keeping the parameters in the packed layout instead (gemm_weight_gradient_packed writes dW in that
-/// layout; SGD is elementwise so it does not care) removes the per-step packing; the input gradient then
-/// needs W unpacked into scratch (unpack_weights), which the first layer, having no dX, never pays.
+/// How DenseLayer<T, In, Out> (Wᵀ in memory) maps onto it, K = In, N = Out, per step:
+///   forward:   gemm_forward<T, In, Out>(rows, x, InOut<const T>{wt}, y,
+///                                       BiasEpilogue<T, Act>{b}, {bn_sum, bn_sum_squares});
+///   backward:  apply_prologue<T, Out>(rows, dy, dy2, act_derivative, {db, nullptr});  // db += Σ dY'
+///              gemm_weight_gradient<T, In, Out>(rows, dy2, x, InOut<T>{dwt});          // dWᵀ += Xᵀ·dY'
+///              gemm_input_gradient<T, In, Out>(rows, dy2, InOut<const T>{wt}, dx, scratch);  // dX = dY'·W
+/// with `scratch` holding transposed_slab_size<T, Out> elements (the first layer, without dX, needs none).
+/// The prologue is a separate pass rather than applied on every load of dY because both backward
+/// products read each dY element K/panel_width and K/lanes times: once is cheaper.
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -34,6 +40,18 @@
 #include "typenet/simd/reduce.hpp"
 
 namespace typenet::simd {
+
+/// Wᵀ stored (K, N) row-major: "in × out", as typenet's DenseLayer keeps it.
+template <class T>
+struct InOut {
+    T* data;
+};
+
+/// W stored (N, K) row-major: "out × in", as PyTorch's nn.Linear keeps it.
+template <class T>
+struct OutIn {
+    T* data;
+};
 
 /// Whether a product overwrites its output or adds to it.
 enum class Update { overwrite, accumulate };
@@ -98,21 +116,21 @@ template <class T, std::size_t R, std::size_t V, std::size_t AI, std::size_t AL,
     for (std::size_t s = 0; s < S; ++s)
 #pragma GCC unroll 64
         for (std::size_t i = 0; i < R; ++i)
-#pragma GCC unroll 8
+#pragma GCC unroll 32
             for (std::size_t j = 0; j < V; ++j) acc[s][i][j] = B(T{0});
     std::size_t l = 0;
     for (; l + S <= L; l += S, a += S * AL, b += S * BL) {
 #pragma GCC unroll 8
         for (std::size_t s = 0; s < S; ++s) {
             B bv[V];
-#pragma GCC unroll 8
+#pragma GCC unroll 32
             for (std::size_t j = 0; j < V; ++j)
                 bv[j] = (BLast < lanes && j == V - 1) ? load_first(b + s * BL + j * lanes, BLast)
                                                       : B::load_unaligned(b + s * BL + j * lanes);
 #pragma GCC unroll 64
             for (std::size_t i = 0; i < R; ++i) {
                 const B ai(a[s * AL + i * AI]);
-#pragma GCC unroll 8
+#pragma GCC unroll 32
                 for (std::size_t j = 0; j < V; ++j) acc[s][i][j] = xsimd::fma(ai, bv[j], acc[s][i][j]);
             }
         }
@@ -120,21 +138,21 @@ template <class T, std::size_t R, std::size_t V, std::size_t AI, std::size_t AL,
     if constexpr (S > 1) {
         for (; l < L; ++l, a += AL, b += BL) {
             B bv[V];
-#pragma GCC unroll 8
+#pragma GCC unroll 32
             for (std::size_t j = 0; j < V; ++j)
                 bv[j] = (BLast < lanes && j == V - 1) ? load_first(b + j * lanes, BLast)
                                                       : B::load_unaligned(b + j * lanes);
 #pragma GCC unroll 64
             for (std::size_t i = 0; i < R; ++i) {
                 const B ai(a[i * AI]);
-#pragma GCC unroll 8
+#pragma GCC unroll 32
                 for (std::size_t j = 0; j < V; ++j) acc[0][i][j] = xsimd::fma(ai, bv[j], acc[0][i][j]);
             }
         }
     }
 #pragma GCC unroll 64
     for (std::size_t i = 0; i < R; ++i)
-#pragma GCC unroll 8
+#pragma GCC unroll 32
         for (std::size_t j = 0; j < V; ++j) {
             B t = acc[0][i][j];
 #pragma GCC unroll 8
@@ -143,73 +161,74 @@ template <class T, std::size_t R, std::size_t V, std::size_t AI, std::size_t AL,
         }
 }
 
-/// Writes a tile to c (rows LDC apart), adding to what is there when update is accumulate; the last
-/// register of each row stores only Last lanes.
-template <class T, std::size_t R, std::size_t V, std::size_t Last, std::size_t LDC>
-[[gnu::always_inline]] inline void store_tile(const Tile<T, R, V>& t, T* c, Update update) {
-    constexpr std::size_t lanes = batch<T>::size;
-#pragma GCC unroll 64
-    for (std::size_t i = 0; i < R; ++i)
-#pragma GCC unroll 8
-        for (std::size_t j = 0; j < V; ++j) {
-            T* p = c + i * LDC + j * lanes;
-            const std::size_t count = j == V - 1 ? Last : lanes;
-            batch<T> v = t.v[i][j];
-            if (update == Update::accumulate) v += load_first(p, count);
-            store_first(p, v, count);
-        }
-}
-
 template <std::size_t N>
 using index = std::integral_constant<std::size_t, N>;
 
-/// Calls f(index<R>{}, row0) for row tiles covering [0, m): tiles of MR rows, then the remainder in
-/// descending powers of two, so a call site instantiates log2(MR) + 1 tile kernels, not MR.
-template <std::size_t MR, class F>
-inline void for_each_row_tile(std::size_t m, F&& f) {
-    std::size_t row = 0;
-    for (; row + MR <= m; row += MR) f(index<MR>{}, row);
-    const auto part = [&](auto p) {
-        if constexpr (decltype(p)::value < MR)
-            if (m - row >= decltype(p)::value) {
-                f(p, row);
-                row += decltype(p)::value;
-            }
-    };
-    part(index<8>{});
-    part(index<4>{});
-    part(index<2>{});
-    part(index<1>{});
-}
-
-/// Calls f(index<V>{}, index<Last>{}, col0) for column blocks covering [0, Width): full blocks of one
-/// panel width, then the remainder as V registers whose last one has Last valid lanes.
+/// Calls f(index<R>{}, index<V>{}, index<Last>{}, row0, col0) for tiles covering the m × Width output of
+/// an NN product: standard tiles (tile_rows × panel_width), the row remainder in tiles of 8 and 4 rows,
+/// and the last (< 4) rows one at a time with wide tiles. A call site thus instantiates a handful of
+/// tile kernels, not one per row count, and a batch of 1 streams each weight row once, contiguously.
 template <class T, std::size_t Width, class F>
-inline void for_each_column_block(F&& f) {
+inline void for_each_nn_tile(std::size_t m, F&& f) {
     using G = GemmGeometry<T>;
-    constexpr std::size_t full = Width / G::panel_width;
-    constexpr std::size_t tail = Width % G::panel_width;
-    for (std::size_t b = 0; b < full; ++b) f(index<G::panel_registers>{}, index<G::lanes>{}, b * G::panel_width);
-    if constexpr (tail != 0) {
-        constexpr std::size_t v = (tail + G::lanes - 1) / G::lanes;
-        f(index<v>{}, index<tail - (v - 1) * G::lanes>{}, full * G::panel_width);
+    constexpr std::size_t lanes = G::lanes;
+    constexpr std::size_t MR = G::tile_rows;
+    // Columns outer, rows inner, so a column block of the weights is reused from cache by every row tile.
+    const auto standard_rows = [&](auto v, auto last, std::size_t col0) {
+        std::size_t row = 0;
+        for (; row + MR <= m; row += MR) f(index<MR>{}, v, last, row, col0);
+        if constexpr (MR > 8)
+            if (row + 8 <= m) {
+                f(index<8>{}, v, last, row, col0);
+                row += 8;
+            }
+        for (; row + 4 <= m; row += 4) f(index<4>{}, v, last, row, col0);
+        return row;
+    };
+    // The same row schedule, to know where the one-row tiles start.
+    std::size_t blocked = m / MR * MR;
+    if (MR > 8 && m - blocked >= 8) blocked += 8;
+    blocked += (m - blocked) / 4 * 4;
+    if (blocked != 0) {
+        constexpr std::size_t width = G::panel_width;
+        constexpr std::size_t full = Width / width;
+        constexpr std::size_t tail = Width % width;
+        for (std::size_t c = 0; c < full; ++c) standard_rows(index<G::panel_registers>{}, index<lanes>{}, c * width);
+        if constexpr (tail != 0) {
+            constexpr std::size_t tv = (tail + lanes - 1) / lanes;
+            standard_rows(index<tv>{}, index<tail - (tv - 1) * lanes>{}, full * width);
+        }
+    }
+    constexpr std::size_t regs = (Width + lanes - 1) / lanes;
+    constexpr std::size_t wide = regs < G::wide_registers ? regs : G::wide_registers;
+    constexpr std::size_t width = wide * lanes;
+    constexpr std::size_t full = Width / width;
+    constexpr std::size_t tail = Width % width;
+    for (std::size_t row = blocked; row < m; ++row) {
+        for (std::size_t c = 0; c < full; ++c) f(index<1>{}, index<wide>{}, index<lanes>{}, row, c * width);
+        if constexpr (tail != 0) {
+            constexpr std::size_t tv = (tail + lanes - 1) / lanes;
+            f(index<1>{}, index<tv>{}, index<tail - (tv - 1) * lanes>{}, row, full * width);
+        }
     }
 }
 
-/// One R × V tile of the forward product, epilogue, store and column sums. Not inlined into the drivers:
-/// each tile is thousands of FMAs, so the call costs nothing, and it keeps the functions the compiler
-/// optimizes small (inlining every tile kernel into one driver made compile time and memory explode).
-template <class T, std::size_t K, std::size_t N, std::size_t R, std::size_t V, std::size_t Last, class Ep>
-[[gnu::noinline]] void forward_tile(std::size_t row0, std::size_t col0, const T* x, const T* panel, T* y, Ep& ep,
-                                    const ColumnStats<T>& stats) {
+/// One NN tile of the forward product: multiply, epilogue, store, column sums. Not inlined into the
+/// drivers: each tile is thousands of FMAs, so the call costs nothing, and it keeps the functions the
+/// compiler optimizes small (inlining every tile kernel into one driver made compile time and memory
+/// explode).
+template <class T, std::size_t N, std::size_t R, std::size_t V, std::size_t Last, std::size_t AI, std::size_t BL,
+          class Ep>
+[[gnu::noinline]] void forward_tile(std::size_t L, std::size_t row0, std::size_t col0, const T* a, const T* b, T* y,
+                                    Ep& ep, const ColumnStats<T>& stats) {
     constexpr std::size_t lanes = batch<T>::size;
     Tile<T, R, V> acc;
-    multiply<T, R, V, K, 1, V * lanes, lanes>(acc, K, x + row0 * K, panel);
+    multiply<T, R, V, AI, 1, BL, Last>(acc, L, a, b);
     ColumnAccumulator<T> sums[V];
     const bool with_stats = stats.active();
 #pragma GCC unroll 64
     for (std::size_t i = 0; i < R; ++i)
-#pragma GCC unroll 8
+#pragma GCC unroll 32
         for (std::size_t j = 0; j < V; ++j) {
             const std::size_t count = j == V - 1 ? Last : lanes;
             const std::size_t col = col0 + j * lanes;
@@ -218,94 +237,157 @@ template <class T, std::size_t K, std::size_t N, std::size_t R, std::size_t V, s
             if (with_stats) sums[j].add(out);
         }
     if (with_stats)
-#pragma GCC unroll 8
+#pragma GCC unroll 32
         for (std::size_t j = 0; j < V; ++j) sums[j].flush(stats, col0 + j * lanes, j == V - 1 ? Last : lanes);
 }
 
-/// One tile of C (=|+=) Σ_l A(l, ·)ᵀ B(l, ·) for the backward products (see multiply for A and B).
+/// One tile of C (=|+=) Σ_l A(l, ·)ᵀ B(l, ·) for the NN backward products (see multiply for A and B).
 template <class T, std::size_t R, std::size_t V, std::size_t Last, std::size_t AI, std::size_t AL, std::size_t BL,
-          std::size_t BLast, std::size_t LDC>
+          std::size_t LDC>
 [[gnu::noinline]] void product_tile(std::size_t L, const T* a, const T* b, T* c, Update update) {
+    constexpr std::size_t lanes = batch<T>::size;
     Tile<T, R, V> acc;
-    multiply<T, R, V, AI, AL, BL, BLast>(acc, L, a, b);
-    store_tile<T, R, V, Last, LDC>(acc, c, update);
+    multiply<T, R, V, AI, AL, BL, Last>(acc, L, a, b);
+#pragma GCC unroll 64
+    for (std::size_t i = 0; i < R; ++i)
+#pragma GCC unroll 32
+        for (std::size_t j = 0; j < V; ++j) {
+            T* p = c + i * LDC + j * lanes;
+            const std::size_t count = j == V - 1 ? Last : lanes;
+            batch<T> v = acc.v[i][j];
+            if (update == Update::accumulate) v += load_first(p, count);
+            store_first(p, v, count);
+        }
+}
+
+/// One tile of an NT product C[M×P] = A[M×L]·B[P×L]ᵀ: `rows` (≤ lanes) rows of C from row0, R (≤ lanes)
+/// columns from col0. The tile is computed transposed, broadcasting B[col0 + i][l] against row l of the
+/// packed slab of Aᵀ, then transposed in registers so that `emit(register, row, col0, R)` receives
+/// rows of C as the NN kernels do.
+template <class T, std::size_t L, std::size_t R, class Emit>
+[[gnu::always_inline]] inline void nt_tile(std::size_t rows, std::size_t row0, std::size_t col0, const T* slab,
+                                           const T* b, Emit& emit) {
+    using B = batch<T>;
+    constexpr std::size_t lanes = B::size;
+    Tile<T, R, 1> acc;
+    multiply<T, R, 1, L, 1, lanes, lanes>(acc, L, b + col0 * L, slab);
+    B r[lanes];
+#pragma GCC unroll 64
+    for (std::size_t i = 0; i < lanes; ++i) r[i] = i < R ? acc.v[i < R ? i : 0][0] : B(T{0});
+    transpose<T>(r);
+    for (std::size_t j = 0; j < rows; ++j) emit(r[j], row0 + j);
+}
+
+/// Forward tile of the NT product (W given as OutIn): epilogue, store, column sums.
+template <class T, std::size_t K, std::size_t N, std::size_t R, class Ep>
+[[gnu::noinline]] void forward_nt_tile(std::size_t rows, std::size_t row0, std::size_t col0, const T* slab,
+                                       const T* w, T* y, Ep& ep, const ColumnStats<T>& stats) {
+    ColumnAccumulator<T> sums;
+    const bool with_stats = stats.active();
+    auto emit = [&](const batch<T>& v, std::size_t row) {
+        const batch<T> out = ep(v, RegisterSpan<T>{row, col0, R});
+        store_first(y + row * N + col0, out, R);
+        if (with_stats) sums.add(out);
+    };
+    nt_tile<T, K, R>(rows, row0, col0, slab, w, emit);
+    if (with_stats) sums.flush(stats, col0, R);
+}
+
+/// Input-gradient tile of the NT product (W given as InOut): store or add.
+template <class T, std::size_t K, std::size_t N, std::size_t R>
+[[gnu::noinline]] void input_gradient_nt_tile(std::size_t rows, std::size_t row0, std::size_t col0, const T* slab,
+                                              const T* wt, T* dx, Update update) {
+    auto emit = [&](const batch<T>& v, std::size_t row) {
+        T* p = dx + row * K + col0;
+        store_first(p, update == Update::accumulate ? v + load_first(p, R) : v, R);
+    };
+    nt_tile<T, N, R>(rows, row0, col0, slab, wt, emit);
+}
+
+/// Drives an NT product with reduction length L and P output columns: packs lanes rows of the left
+/// operand at a time into `slab`, then calls tile(index<R>{}, rows, row0, col0) over the column tiles.
+template <class T, std::size_t L, std::size_t P, class F>
+inline void for_each_nt_tile(std::size_t m, const T* a, T* slab, F&& tile) {
+    constexpr std::size_t lanes = GemmGeometry<T>::lanes;
+    constexpr std::size_t full = P / lanes;
+    constexpr std::size_t tail = P % lanes;
+    for (std::size_t row0 = 0; row0 < m; row0 += lanes) {
+        const std::size_t rows = m - row0 < lanes ? m - row0 : lanes;
+        pack_transposed_slab<T, L>(a + row0 * L, rows, slab);
+        for (std::size_t c = 0; c < full; ++c) tile(index<lanes>{}, rows, row0, c * lanes);
+        if constexpr (tail != 0) tile(index<tail>{}, rows, row0, full * lanes);
+    }
 }
 
 }  // namespace detail
 
-/// Y[m×N] = epilogue(X[m×K]·Wᵀ) with W given packed (pack_weights<T, K, N>), optionally adding each
-/// column's Σ and Σ² of the stored values into `stats`. The epilogue is called once per output register
-/// as epilogue(batch<T> acc, RegisterSpan<T> at) and returns the register to store; lanes at and above
-/// at.count are not stored. Y must not overlap X or the packed weights.
+/// Y[m×N] = epilogue(X[m×K]·Wᵀ) with Wᵀ stored (K, N), optionally adding each column's Σ and Σ² of the
+/// stored values into `stats`. The epilogue is called once per output register as
+/// epilogue(batch<T> acc, RegisterSpan<T> at) and returns the register to store; lanes at and above
+/// at.count are not stored. Y must not overlap X or W.
 template <class T, std::size_t K, std::size_t N, class Epilogue = NoEpilogue>
-void gemm_forward(std::size_t m, const T* x, const T* packed_w, T* y, Epilogue&& epilogue = {},
+void gemm_forward(std::size_t m, const T* x, InOut<const T> w, T* y, Epilogue&& epilogue = {},
                   const ColumnStats<T>& stats = {}) {
-    using L = PackedLayout<T, K, N>;
-    detail::for_each_column_block<T, N>([&](auto v, auto last, std::size_t col0) {
-        constexpr std::size_t V = decltype(v)::value;
-        const T* panel = packed_w + L::panel_offset(col0 / L::panel_width);
-        detail::for_each_row_tile<GemmGeometry<T>::tile_rows(V)>(m, [&](auto r, std::size_t row0) {
-            detail::forward_tile<T, K, N, decltype(r)::value, V, decltype(last)::value>(row0, col0, x, panel, y,
-                                                                                      epilogue, stats);
-        });
+    detail::for_each_nn_tile<T, N>(m, [&](auto r, auto v, auto last, std::size_t row0, std::size_t col0) {
+        detail::forward_tile<T, N, decltype(r)::value, decltype(v)::value, decltype(last)::value, K, N>(
+            K, row0, col0, x + row0 * K, w.data + col0, y, epilogue, stats);
     });
 }
 
-/// dX[m×K] = dY[m×N]·W with W as stored, (N, K) row-major; adds to dX instead when update is accumulate.
+/// As above with W stored (N, K); `scratch` holds transposed_slab_size<T, K> elements.
+template <class T, std::size_t K, std::size_t N, class Epilogue = NoEpilogue>
+void gemm_forward(std::size_t m, const T* x, OutIn<const T> w, T* y, T* scratch, Epilogue&& epilogue = {},
+                  const ColumnStats<T>& stats = {}) {
+    detail::for_each_nt_tile<T, K, N>(m, x, scratch, [&](auto r, std::size_t rows, std::size_t row0, std::size_t col0) {
+        detail::forward_nt_tile<T, K, N, decltype(r)::value>(rows, row0, col0, scratch, w.data, y, epilogue, stats);
+    });
+}
+
+/// dX[m×K] = dY[m×N]·W with W stored (N, K); adds to dX instead when update is accumulate.
 template <class T, std::size_t K, std::size_t N>
-void gemm_input_gradient(std::size_t m, const T* dy, const T* w, T* dx, Update update = Update::overwrite) {
+void gemm_input_gradient(std::size_t m, const T* dy, OutIn<const T> w, T* dx, Update update = Update::overwrite) {
     // Tile rows = rows of dX, columns = k; the reduction runs over n along dY's rows and W's rows.
-    detail::for_each_column_block<T, K>([&](auto v, auto last, std::size_t col0) {
-        constexpr std::size_t V = decltype(v)::value;
-        constexpr std::size_t Last = decltype(last)::value;
-        detail::for_each_row_tile<GemmGeometry<T>::tile_rows(V)>(m, [&](auto r, std::size_t row0) {
-            detail::product_tile<T, decltype(r)::value, V, Last, N, 1, K, Last, K>(N, dy + row0 * N, w + col0,
-                                                                                  dx + row0 * K + col0, update);
-        });
+    detail::for_each_nn_tile<T, K>(m, [&](auto r, auto v, auto last, std::size_t row0, std::size_t col0) {
+        detail::product_tile<T, decltype(r)::value, decltype(v)::value, decltype(last)::value, N, 1, K, K>(
+            N, dy + row0 * N, w.data + col0, dx + row0 * K + col0, update);
     });
 }
 
-/// dW[N×K] += dY[m×N]ᵀ·X[m×K], dW (N, K) row-major; overwrites instead when update is overwrite (with
+/// As above with Wᵀ stored (K, N); `scratch` holds transposed_slab_size<T, N> elements.
+template <class T, std::size_t K, std::size_t N>
+void gemm_input_gradient(std::size_t m, const T* dy, InOut<const T> w, T* dx, T* scratch,
+                         Update update = Update::overwrite) {
+    detail::for_each_nt_tile<T, N, K>(m, dy, scratch, [&](auto r, std::size_t rows, std::size_t row0, std::size_t col0) {
+        detail::input_gradient_nt_tile<T, K, N, decltype(r)::value>(rows, row0, col0, scratch, w.data, dx, update);
+    });
+}
+
+/// dWᵀ[K×N] += X[m×K]ᵀ·dY[m×N] for Wᵀ stored (K, N); overwrites instead when update is overwrite (with
 /// m = 0 that writes zeros).
 template <class T, std::size_t K, std::size_t N>
-void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, T* dw, Update update = Update::accumulate) {
-    // Tile rows = outputs n, columns = inputs k; the reduction runs over the batch, down the columns of
-    // dY (broadcast) and the rows of X.
-    detail::for_each_column_block<T, K>([&](auto v, auto last, std::size_t col0) {
-        constexpr std::size_t V = decltype(v)::value;
-        constexpr std::size_t Last = decltype(last)::value;
-        detail::for_each_row_tile<GemmGeometry<T>::tile_rows(V)>(N, [&](auto r, std::size_t n0) {
-            detail::product_tile<T, decltype(r)::value, V, Last, 1, N, K, Last, K>(m, dy + n0, x + col0,
-                                                                                  dw + n0 * K + col0, update);
-        });
+void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, InOut<T> dw, Update update = Update::accumulate) {
+    // Tile rows = inputs k (broadcast from the rows of X), columns = outputs n (rows of dY); the
+    // reduction runs over the batch.
+    detail::for_each_nn_tile<T, N>(K, [&](auto r, auto v, auto last, std::size_t k0, std::size_t col0) {
+        detail::product_tile<T, decltype(r)::value, decltype(v)::value, decltype(last)::value, 1, K, N, N>(
+            m, x + k0, dy + col0, dw.data + k0 * N + col0, update);
     });
 }
 
-/// As gemm_weight_gradient, with dW in PackedLayout<T, K, N> (the layout of pack_weights); the padding
-/// columns stay zero.
+/// dW[N×K] += dY[m×N]ᵀ·X[m×K] for W stored (N, K); overwrites instead when update is overwrite.
 template <class T, std::size_t K, std::size_t N>
-void gemm_weight_gradient_packed(std::size_t m, const T* dy, const T* x, T* dw_packed,
-                                 Update update = Update::accumulate) {
-    using L = PackedLayout<T, K, N>;
-    constexpr std::size_t lanes = GemmGeometry<T>::lanes;
-    // Panel p of dWᵀ is a (K × width) row-major block: rows k, columns the panel's outputs. Its padding
-    // lanes are stored too (B reads them as 0), which keeps them at 0.
-    detail::for_each_column_block<T, N>([&](auto v, auto last, std::size_t col0) {
-        constexpr std::size_t V = decltype(v)::value;
-        T* panel = dw_packed + L::panel_offset(col0 / L::panel_width);
-        detail::for_each_row_tile<GemmGeometry<T>::tile_rows(V)>(K, [&](auto r, std::size_t k0) {
-            detail::product_tile<T, decltype(r)::value, V, lanes, 1, K, N, decltype(last)::value, V * lanes>(
-                m, x + k0, dy + col0, panel + k0 * V * lanes, update);
-        });
+void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, OutIn<T> dw, Update update = Update::accumulate) {
+    detail::for_each_nn_tile<T, K>(N, [&](auto r, auto v, auto last, std::size_t n0, std::size_t col0) {
+        detail::product_tile<T, decltype(r)::value, decltype(v)::value, decltype(last)::value, 1, N, K, K>(
+            m, dy + n0, x + col0, dw.data + n0 * K + col0, update);
     });
 }
 
-/// out[m×N] = f(in[m×N]) register by register, with f(batch<T> v, RegisterSpan<T> at) (the derivative of
-/// the elementwise layers after a contraction, applied to dY once before the two backward products
-/// read it K/panel_width times), adding each column's Σ and Σ² of the results into stats (Σ = the bias
-/// gradient). out may equal in.
+/// out[m×N] = f(in[m×N]) register by register, f(batch<T> v, RegisterSpan<T> at) (the derivative of the
+/// elementwise layers after a contraction, applied to dY once before both backward products read it),
+/// adding each column's Σ and Σ² of the results into stats (Σ is the bias gradient). out may equal in.
 template <class T, std::size_t N, class F>
-void map_rows(std::size_t m, const T* in, T* out, F&& f, const ColumnStats<T>& stats = {}) {
+void apply_prologue(std::size_t m, const T* in, T* out, F&& f, const ColumnStats<T>& stats = {}) {
     constexpr std::size_t lanes = GemmGeometry<T>::lanes;
     constexpr std::size_t regs = (N + lanes - 1) / lanes;
     constexpr std::size_t last = N - (regs - 1) * lanes;

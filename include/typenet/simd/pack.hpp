@@ -1,87 +1,35 @@
 #pragma once
-/// \file The packed weight layout of the GEMM micro-kernel, packing to and from PyTorch's (N, K) layout,
-/// and register loads/stores that stop at a panel's last valid column.
+/// \file How the GEMM kernels move data between memory and registers outside their inner loop: loads and
+/// stores that stop at a matrix's last column, square register transposes, and transposed slabs of an
+/// operand packed into caller scratch.
 #include <cstddef>
-#include <cstdint>
 #include <cstring>
 
 #include "typenet/simd/arch.hpp"
 
 namespace typenet::simd {
 
-/// Register tiling of the GEMM micro-kernel for scalar T on the instruction set chosen by -march.
+/// Register tiling of the GEMM micro-kernels for scalar T on the instruction set chosen by -march.
 template <class T>
 struct GemmGeometry {
     static constexpr std::size_t lanes = simd::lanes<T>;
-    /// AVX-512 has 32 vector registers, AVX2/SSE 16; the accumulator tile is sized to leave room for
-    /// the B registers and a broadcast.
+    /// AVX-512 has 32 vector registers, AVX2/SSE 16; tiles leave room for the B registers and a broadcast.
     static constexpr std::size_t vector_registers = sizeof(batch<T>) >= 64 ? 32 : 16;
-    /// Registers per row of a full tile: two, so each broadcast of an A element feeds two FMAs.
+    /// Registers per row of a standard tile: two, so each broadcast A element feeds two FMAs.
     static constexpr std::size_t panel_registers = 2;
-    /// Columns of a full panel of packed weights (and of a full output tile).
+    /// Columns of a standard tile.
     static constexpr std::size_t panel_width = panel_registers * lanes;
-    /// Rows of a tile that is `registers` registers wide: as many as keep enough registers free.
-    static constexpr std::size_t tile_rows(std::size_t registers) {
-        if (vector_registers == 32) return registers == 1 ? 16 : 12;
-        return registers == 1 ? 12 : 6;
-    }
+    /// Rows of a standard tile: 12 × 2 = 24 accumulators with 32 registers, 6 × 2 = 12 with 16.
+    static constexpr std::size_t tile_rows = vector_registers == 32 ? 12 : 6;
+    /// Registers per row of the one-row tiles that handle a batch of fewer than 4 rows (GEMV): wide, so
+    /// one pass streams each row of the weights once, contiguously.
+    static constexpr std::size_t wide_registers = vector_registers == 32 ? 16 : 8;
 };
 
-/// Where W[n][k] lives once packed: Wᵀ cut into panels of `panel_width` output columns; panel p holds, for
-/// each k, its columns contiguously, so the forward micro-kernel reads one panel as a single stream.
-/// The last panel is only as wide as the remaining columns rounded up to a register, zero-padded.
-/// The layout depends on the SIMD width: it is an in-memory layout, never a file format.
-template <class T, std::size_t K, std::size_t N>
-struct PackedLayout {
-    using geometry = GemmGeometry<T>;
-    static constexpr std::size_t panel_width = geometry::panel_width;
-    static constexpr std::size_t full_panels = N / panel_width;
-    static constexpr std::size_t tail_columns = N % panel_width;
-    static constexpr std::size_t tail_width = (tail_columns + geometry::lanes - 1) / geometry::lanes * geometry::lanes;
-    static constexpr std::size_t panels = full_panels + (tail_columns != 0);
-    /// Elements of the packed array (padding included).
-    static constexpr std::size_t size = K * (full_panels * panel_width + tail_width);
-
-    /// Width of panel p in elements (a multiple of the register width).
-    static constexpr std::size_t width(std::size_t p) { return p < full_panels ? panel_width : tail_width; }
-    /// First element of panel p.
-    static constexpr std::size_t panel_offset(std::size_t p) { return p * K * panel_width; }
-    /// Position of W[n][k].
-    static constexpr std::size_t index(std::size_t n, std::size_t k) {
-        const std::size_t p = n / panel_width;
-        return panel_offset(p) + k * width(p) + n % panel_width;
-    }
-};
-
-/// Copies W, stored (N, K) row-major, into the packed layout (padding zeroed); `packed` holds
-/// PackedLayout<T, K, N>::size elements. Costs one transposition of W: do it once per weight update.
-template <class T, std::size_t K, std::size_t N>
-void pack_weights(const T* w, T* packed) {
-    using L = PackedLayout<T, K, N>;
-    for (std::size_t p = 0; p < L::panels; ++p) {
-        const std::size_t width = L::width(p);
-        const std::size_t columns = p < L::full_panels ? L::panel_width : L::tail_columns;
-        T* out = packed + L::panel_offset(p);
-        const T* in = w + p * L::panel_width * K;
-        // Blocks of 8 k keep the reads of `columns` rows sequential while the writes stay in L1.
-        constexpr std::size_t kb = 8;
-        for (std::size_t k0 = 0; k0 < K; k0 += kb) {
-            const std::size_t k1 = k0 + kb < K ? k0 + kb : K;
-            for (std::size_t j = 0; j < columns; ++j)
-                for (std::size_t k = k0; k < k1; ++k) out[k * width + j] = in[j * K + k];
-            for (std::size_t j = columns; j < width; ++j)
-                for (std::size_t k = k0; k < k1; ++k) out[k * width + j] = T{0};
-        }
-    }
-}
-
-/// Inverse of pack_weights: writes W as (N, K) row-major.
-template <class T, std::size_t K, std::size_t N>
-void unpack_weights(const T* packed, T* w) {
-    using L = PackedLayout<T, K, N>;
-    for (std::size_t n = 0; n < N; ++n)
-        for (std::size_t k = 0; k < K; ++k) w[n * K + k] = packed[L::index(n, k)];
-}
+/// Scratch elements that gemm_forward (W given as OutIn) and gemm_input_gradient (W given as InOut) need
+/// for a reduction of length L: one transposed slab of `lanes` rows of the left operand.
+template <class T, std::size_t L>
+inline constexpr std::size_t transposed_slab_size = L * GemmGeometry<T>::lanes;
 
 namespace detail {
 
@@ -151,6 +99,89 @@ inline void store_first(T* p, const batch<T>& v, std::size_t count) {
     alignas(64) T tmp[V::size];
     v.store_aligned(tmp);
     std::memcpy(p, tmp, count * sizeof(T));
+}
+
+/// Transposes the lanes × lanes matrix held one row per register.
+template <class T>
+inline void transpose(batch<T> (&r)[batch<T>::size]) {
+    using V = batch<T>;
+    constexpr std::size_t n = V::size;
+#if defined(__AVX512F__)
+    if constexpr (sizeof(T) == 4 && n == 16) {
+        __m512 t[16], u[16];
+        for (int i = 0; i < 16; i += 2) {
+            t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 16; i += 4) {
+            u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+            u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+            u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+            u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+        }
+        // u[4b + c] holds, in 128-bit lane q, column 4q + c of rows 4b..4b+3; gather the lanes.
+        for (int h = 0; h < 16; h += 8)
+            for (int c = 0; c < 4; ++c) {
+                t[h + c] = _mm512_shuffle_f32x4(u[h + c], u[h + 4 + c], 0x88);
+                t[h + 4 + c] = _mm512_shuffle_f32x4(u[h + c], u[h + 4 + c], 0xDD);
+            }
+        for (int c = 0; c < 8; ++c) {
+            r[c] = V(_mm512_shuffle_f32x4(t[c], t[8 + c], 0x88));
+            r[8 + c] = V(_mm512_shuffle_f32x4(t[c], t[8 + c], 0xDD));
+        }
+        return;
+    }
+#endif
+#if defined(__AVX__)
+    if constexpr (sizeof(T) == 4 && n == 8) {
+        __m256 t[8], u[8];
+        for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4) {
+            u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+            u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+            u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+            u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+        }
+        for (int c = 0; c < 4; ++c) {
+            r[c] = V(_mm256_permute2f128_ps(u[c], u[4 + c], 0x20));
+            r[4 + c] = V(_mm256_permute2f128_ps(u[c], u[4 + c], 0x31));
+        }
+        return;
+    }
+#endif
+    // Other widths (double, SSE): through memory; only the non-float paths of the NT products use it.
+    alignas(64) T m[n][n];
+    for (std::size_t i = 0; i < n; ++i) r[i].store_aligned(m[i]);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = i + 1; j < n; ++j) {
+            const T x = m[i][j];
+            m[i][j] = m[j][i];
+            m[j][i] = x;
+        }
+    for (std::size_t i = 0; i < n; ++i) r[i] = V::load_aligned(m[i]);
+}
+
+/// slab[l·lanes + j] = a[j·L + l] for j < rows, 0 for rows <= j < lanes: `rows` rows of the row-major
+/// (·, L) matrix a, transposed, so the NT products can read a row of them as one register.
+template <class T, std::size_t L>
+inline void pack_transposed_slab(const T* a, std::size_t rows, T* slab) {
+    using V = batch<T>;
+    constexpr std::size_t n = V::size;
+    std::size_t l = 0;
+    if (rows == n) {
+        // Square blocks through registers: lanes loads, one transpose, lanes stores.
+        for (; l + n <= L; l += n) {
+            V r[n];
+            for (std::size_t j = 0; j < n; ++j) r[j] = V::load_unaligned(a + j * L + l);
+            transpose<T>(r);
+            for (std::size_t j = 0; j < n; ++j) r[j].store_unaligned(slab + (l + j) * n);
+        }
+    }
+    for (; l < L; ++l)
+        for (std::size_t j = 0; j < n; ++j) slab[l * n + j] = j < rows ? a[j * L + l] : T{0};
 }
 
 }  // namespace detail
