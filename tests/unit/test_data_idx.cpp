@@ -136,6 +136,7 @@ TEST_CASE("load_idx: a missing file is an error naming it", "[data]") {
                         Contains("load_idx: " + dir.file("nope.gz") + ": cannot open") &&
                             Contains("No such file"));
     REQUIRE_THROWS_AS(load_idx(dir.file("nope.gz"), dir.file("lab")), typenet::error);
+    REQUIRE_THROWS_WITH(load_idx(dir.path.string(), dir.file("lab")), Contains("Is a directory"));
 }
 
 TEST_CASE("load_idx: bad magic numbers, and swapped arguments, are errors", "[data]") {
@@ -256,7 +257,8 @@ TEST_CASE("load_idx: corrupt or cut gzip streams are errors", "[data]") {
     Bytes bad_crc = gz;
     bad_crc[bad_crc.size() - 6] ^= 0xFF;  // inside the CRC-32 of the trailer
     write_plain(dir.file("crc.gz"), bad_crc);
-    REQUIRE_THROWS_WITH(load_idx(dir.file("crc.gz"), dir.file("lab1")), Contains("corrupt gzip data"));
+    REQUIRE_THROWS_WITH(load_idx(dir.file("crc.gz"), dir.file("lab1")),
+                        Contains(dir.file("crc.gz") + ": corrupt gzip data: incorrect data check"));
 
     Bytes garbage = gz;
     for (std::size_t i = 20; i < 60; ++i) garbage[i] = static_cast<unsigned char>(i * 37);

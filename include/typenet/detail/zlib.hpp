@@ -86,7 +86,10 @@ private:
         int code = Z_OK;
         const char* message = gzerror(file_, &code);
         if (code == Z_ERRNO) fail(std::string("read error: ") + std::strerror(errno));
-        fail(std::string(compressed_ ? "corrupt gzip data: " : "read error: ") + (message ? message : "unknown"));
+        std::string text = message ? message : "unknown";
+        // zlib prefixes its messages with the path, which fail() already gives.
+        if (text.starts_with(path_ + ": ")) text.erase(0, path_.size() + 2);
+        fail(std::string(compressed_ ? "corrupt gzip data: " : "read error: ") + text);
     }
 
     std::string path_;
