@@ -112,7 +112,7 @@ TEST_CASE("RandomCrop at offset (0, 0) shifts the image by the padding, zeros sh
     }
 }
 
-TEST_CASE("RandomCrop draws every offset in [0, 2p] and applies the one it reports", "[augment]") {
+TEST_CASE("RandomCrop draws every offset in 0..2p and applies the one it reports", "[augment]") {
     const RandomCrop crop{.image = hwc, .padding = 3};
     std::set<std::size_t> seen_dy, seen_dx;
     for (std::uint64_t i = 0; i < 500; ++i) {
@@ -168,7 +168,7 @@ TEST_CASE("RandomZoom: factor 1 is the identity, bilinear sampling reproduces a 
     CHECK(out[s.index(4, 6, 0)] == 1.0f);
 }
 
-TEST_CASE("RandomZoom draws factors in [min, max] and applies them", "[augment]") {
+TEST_CASE("RandomZoom draws factors in min..max and applies them", "[augment]") {
     const RandomZoom zoom{.image = hwc, .min = 0.8f, .max = 1.25f};
     float lo = 10, hi = 0;
     for (std::uint64_t i = 0; i < 1000; ++i) {

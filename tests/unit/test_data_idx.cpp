@@ -90,7 +90,7 @@ void check_sample(const Dataset& d, const Sample& s) {
 
 }  // namespace
 
-TEST_CASE("load_idx reads plain and gzip files, scaling pixels to [0, 1]", "[data]") {
+TEST_CASE("load_idx reads plain and gzip files, scaling pixels to 0..1", "[data]") {
     TempDir dir;
     const Sample s;
     REQUIRE(s.pixels.back() == 255);  // the sample covers both ends of the range

@@ -213,7 +213,7 @@ TEST_CASE("Standardize global: one mean and std over every value", "[preprocess]
     CHECK(constant.stddev()(0) == 1.0f);
 }
 
-TEST_CASE("MinMaxScale maps the training range onto [-1, 1] and extrapolates beyond it", "[preprocess]") {
+TEST_CASE("MinMaxScale maps the training range onto -1..1 and extrapolates beyond it", "[preprocess]") {
     const Matrix<float> train = rows_of({{0, -5, 3}, {10, 5, 3}, {5, 0, 3}});
     MinMaxScale m;
     m.fit(train);
