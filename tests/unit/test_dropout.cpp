@@ -129,6 +129,19 @@ TEST_CASE("Dropout backward regenerates the forward mask", "[dropout]") {
     CHECK(dropped < y.size());
 }
 
+TEST_CASE("Dropout's mask_stream and kept reproduce the layer's mask, for fused kernels", "[dropout]") {
+    using Bound = Dropout<0.3>::bind<float, Shape<30>>;
+    Seq<Input<30>, Dropout<0.3>> net{Seed{21}};
+    const Matrix<float> x = positive(6, 30, 8);
+    net.forward(x, Mode::Train);
+    const Matrix<float> y = net.forward(x, Mode::Train);
+    const StepContext step{Mode::Train, net.seed(), net.train_steps(), 1};
+    const Philox stream = Bound::mask_stream(step);
+    std::size_t agree = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) agree += Bound::kept(stream, i) == (y.data()[i] != 0.0f);
+    CHECK(agree == y.size());
+}
+
 TEST_CASE("Dropout<P> accepts P in [0, 1) only, and reports it as the network's one diagnostic", "[dropout]") {
     STATIC_REQUIRE(Dropout<0.5>::accepts<Shape<4>>);
     STATIC_REQUIRE(Dropout<0.0>::accepts<Shape<4>>);

@@ -28,7 +28,7 @@ public:
     using input_shape = InputShape;
     using output_shape = InputShape;
     // Train-mode statistics need every row before the first output exists. In eval mode the layer is
-    // an affine map per channel and folds into the Dense before it (issue 3).
+    // an affine map per channel, which the fusion plan is to fold into the Dense before it (issue 3).
     using fusion_kind = fusion::barrier;
     static constexpr std::size_t width = InputShape::size;
     static constexpr std::size_t channels = InputShape::dims[0];
@@ -140,7 +140,7 @@ private:
     using accumulator = std::conditional_t<(sizeof(T) < sizeof(double)), double, T>;
 
     /// A channel mean as T plus the part of it T cannot hold, so x − mean keeps the digits of the
-    /// deviation: with mean 100 and std 0.5, float(mean) alone would be off by 1.5e-5 in x̂. Within a
+    /// deviation: with mean 100 and std 0.5, float(mean) alone puts up to 8e-6 of error into x̂. Within a
     /// factor 2 of `high`, x − high is exact (Sterbenz), and subtracting `low` then costs one rounding.
     struct Centre {
         T high, low;
