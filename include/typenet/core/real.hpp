@@ -12,6 +12,8 @@ namespace typenet {
 struct Real {
     std::uint64_t bits;
     consteval Real(double v) : bits(std::bit_cast<std::uint64_t>(v)) {}  // NOLINT: implicit on purpose
+    /// `Dropout<0>` and `LeakyReLU<1>` read as the doubles they mean.
+    consteval Real(int v) : Real(static_cast<double>(v)) {}  // NOLINT: implicit on purpose
     constexpr double value() const { return std::bit_cast<double>(bits); }
 };
 
