@@ -160,10 +160,12 @@ TEST_CASE("fit keeps the last partial batch and calls the batch and epoch callba
 
     o.on_epoch = [](EpochEvent& e) { e.stop = e.record.epoch == 1; };
     CHECK(fit(net, train, SoftmaxCrossEntropy{}, opt, o).stop_reason == StopReason::callback);
-    o.on_epoch = {};
+    std::size_t reported = 0;
+    o.on_epoch = [&](EpochEvent&) { ++reported; };
     o.on_batch = [](BatchEvent& e) { e.stop = e.batch == 2; };
     const History stopped = fit(net, train, SoftmaxCrossEntropy{}, opt, o);
     CHECK(stopped.size() == 1);
+    CHECK(reported == 1);  // the epoch cut short is still reported
     CHECK(stopped.stop_reason == StopReason::callback);
 }
 

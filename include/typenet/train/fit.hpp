@@ -264,12 +264,10 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
         record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         history.epochs.push_back(record);
         if (options.verbose) progress.end_epoch(record);
-        if (stop) {
-            history.stop_reason = StopReason::callback;
-            break;
-        }
 
-        if (plateau) {
+        // A batch callback that asked to stop still gets its epoch reported to on_epoch.
+        if (stop) history.stop_reason = StopReason::callback;
+        if (plateau && !stop) {
             double lr = learning_rate();
             const PlateauAction action = plateau->update(train_detail::monitored(record, options.plateau_monitor), lr);
             if (action == PlateauAction::reduce) {
@@ -280,7 +278,7 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
                 history.stop_reason = StopReason::plateau;
             }
         }
-        if (options.early_stopping) {
+        if (options.early_stopping && !stop) {
             const EarlyStopping& es = *options.early_stopping;
             const double value = train_detail::monitored(record, es.monitor);
             const bool maximize = train_detail::goal_of(es.monitor) == Goal::maximize;
