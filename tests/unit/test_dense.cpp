@@ -60,3 +60,35 @@ TEST_CASE("train_step learns and rejects bad input", "[seq][train]") {
                       Catch::Contains("label 3 at position 2"));
     CHECK_THROWS_AS(net.train_step(Matrix<float>::from_shape({2, 5}), y, SoftmaxCrossEntropy{}, opt), typenet::error);
 }
+
+TEST_CASE("Dense's GEMM kernels equal the plain-loop reference", "[dense][fusion]") {
+    auto check = [](auto rows_constant, auto in_constant, auto out_constant) {
+        constexpr std::size_t In = decltype(in_constant)::value, Out = decltype(out_constant)::value;
+        const std::size_t rows = decltype(rows_constant)::value;
+        using L = DenseLayer<float, In, Out, He>;
+        L layer;
+        std::vector<float> params(In * Out + Out), grads(params.size()), ref_grads(params.size());
+        layer.initialize({params.data(), grads.data(), nullptr}, StepContext{.seed = Seed{3}});
+        for (std::size_t o = 0; o < Out; ++o) params[In * Out + o] = 0.1f * static_cast<float>(o % 7) - 0.3f;
+        const Matrix<double> xd = testing::random_matrix(rows, In, 5, 0.0, 1.0);
+        const Matrix<double> dyd = testing::random_matrix(rows, Out, 6, 0.1, 1.0);
+        std::vector<float> x(xd.begin(), xd.end()), dy(dyd.begin(), dyd.end());
+        std::vector<float> y(rows * Out), y_ref(rows * Out), dx(rows * In), dx_ref(rows * In);
+        layer.infer({params.data(), nullptr}, {x.data(), rows}, {y.data(), rows});
+        L::Reference::forward(params.data(), {x.data(), rows}, {y_ref.data(), rows});
+        for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == Approx(y_ref[i]).epsilon(1e-4).margin(1e-4));
+        layer.backward({params.data(), grads.data(), nullptr}, {x.data(), rows}, {y.data(), rows}, {dy.data(), rows},
+                       {dx.data(), rows}, {});
+        L::Reference::backward(params.data(), ref_grads.data(), {x.data(), rows}, {dy.data(), rows},
+                               {dx_ref.data(), rows});
+        for (std::size_t i = 0; i < dx.size(); ++i) REQUIRE(dx[i] == Approx(dx_ref[i]).epsilon(1e-4).margin(1e-4));
+        for (std::size_t i = 0; i < grads.size(); ++i)
+            REQUIRE(grads[i] == Approx(ref_grads[i]).epsilon(1e-4).margin(1e-4));
+    };
+    using std::integral_constant;
+    check(integral_constant<std::size_t, 1>{}, integral_constant<std::size_t, 784>{}, integral_constant<std::size_t, 256>{});
+    check(integral_constant<std::size_t, 64>{}, integral_constant<std::size_t, 784>{}, integral_constant<std::size_t, 256>{});
+    check(integral_constant<std::size_t, 37>{}, integral_constant<std::size_t, 256>{}, integral_constant<std::size_t, 10>{});
+    check(integral_constant<std::size_t, 5>{}, integral_constant<std::size_t, 7>{}, integral_constant<std::size_t, 3>{});
+    check(integral_constant<std::size_t, 3>{}, integral_constant<std::size_t, 8>{}, integral_constant<std::size_t, 32>{});
+}

@@ -6,11 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "typenet/core/aligned_buffer.hpp"
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/init/he.hpp"
 #include "typenet/init/initializer.hpp"
+#include "typenet/simd/gemm.hpp"
 
 namespace typenet {
 
@@ -45,19 +47,11 @@ public:
         infer({s.parameters, s.buffers}, x, y);
     }
 
+    /// y = x·Wᵀ + b with the register-blocked GEMM, the bias added in its epilogue.
     void infer(ConstLayerState<T> s, BatchView<const T, In> x, BatchView<T, Out> y) const {
         const T* wt = s.parameters;
-        const T* b = wt + In * Out;
-        for (std::size_t r = 0; r < x.rows; ++r) {
-            const T* xr = x.row(r);
-            T* yr = y.row(r);
-            std::copy_n(b, Out, yr);
-            for (std::size_t i = 0; i < In; ++i) {
-                const T xi = xr[i];
-                const T* wi = wt + i * Out;
-                for (std::size_t o = 0; o < Out; ++o) yr[o] += xi * wi[o];
-            }
-        }
+        simd::gemm_forward<T, In, Out>(x.rows, x.data, simd::InOut<const T>{wt}, y.data,
+                                       simd::BiasEpilogue<T>{wt + In * Out});
     }
 
     /// dWᵀ += xᵀ·dy, db += Σ dy over the batch, dx = dy·W.
@@ -67,27 +61,46 @@ public:
         T* dwt = s.gradients;
         T* db = dwt + In * Out;
         for (std::size_t r = 0; r < x.rows; ++r) {
-            const T* xr = x.row(r);
             const T* dyr = dy.row(r);
             for (std::size_t o = 0; o < Out; ++o) db[o] += dyr[o];
-            for (std::size_t i = 0; i < In; ++i) {
-                const T xi = xr[i];
-                T* dwi = dwt + i * Out;
-                for (std::size_t o = 0; o < Out; ++o) dwi[o] += xi * dyr[o];
-            }
         }
+        simd::gemm_weight_gradient<T, In, Out>(x.rows, dy.data, x.data, simd::InOut<T>{dwt});
         if (dx.data == nullptr) return;
-        for (std::size_t r = 0; r < x.rows; ++r) {
-            const T* dyr = dy.row(r);
-            T* dxr = dx.row(r);
-            for (std::size_t i = 0; i < In; ++i) {
-                const T* wi = wt + i * Out;
-                T sum = 0;
-                for (std::size_t o = 0; o < Out; ++o) sum += dyr[o] * wi[o];
-                dxr[i] = sum;
+        scratch_.resize(simd::transposed_slab_size<T, Out>);
+        simd::gemm_input_gradient<T, In, Out>(x.rows, dy.data, simd::InOut<const T>{wt}, dx.data, scratch_.data());
+    }
+
+    /// The same products as plain loops: the reference the kernels are tested against.
+    struct Reference {
+        static void forward(const T* wt, BatchView<const T, In> x, BatchView<T, Out> y) {
+            const T* b = wt + In * Out;
+            for (std::size_t r = 0; r < x.rows; ++r) {
+                T* yr = y.row(r);
+                std::copy_n(b, Out, yr);
+                for (std::size_t i = 0; i < In; ++i)
+                    for (std::size_t o = 0; o < Out; ++o) yr[o] += x(r, i) * wt[i * Out + o];
             }
         }
-    }
+        static void backward(const T* wt, T* dwt, BatchView<const T, In> x, BatchView<const T, Out> dy,
+                             BatchView<T, In> dx) {
+            T* db = dwt + In * Out;
+            for (std::size_t r = 0; r < x.rows; ++r)
+                for (std::size_t o = 0; o < Out; ++o) {
+                    db[o] += dy(r, o);
+                    for (std::size_t i = 0; i < In; ++i) dwt[i * Out + o] += x(r, i) * dy(r, o);
+                }
+            for (std::size_t r = 0; r < x.rows; ++r)
+                for (std::size_t i = 0; i < In; ++i) {
+                    T sum = 0;
+                    for (std::size_t o = 0; o < Out; ++o) sum += dy(r, o) * wt[i * Out + o];
+                    dx(r, i) = sum;
+                }
+        }
+    };
+
+private:
+    /// Transposed slabs of dY for the input-gradient product; sized once, reused every step.
+    AlignedBuffer<T> scratch_;
 };
 
 /// Fully connected layer spec: `Dense<In, Out, Init = He>`; the bias starts at zero.
