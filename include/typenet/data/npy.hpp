@@ -208,7 +208,20 @@ inline NpyHeader parse_npy_header(const std::string& bytes, const std::string& p
 inline std::string read_whole_file(const std::string& path, const char* who) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw error(std::string(who) + ": " + path + ": cannot open (missing file or no permission)");
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string bytes;
+    // One read of the known size where the file can seek (byte-wise iteration is several times slower
+    // on large arrays); pipes and other unseekable files are read byte by byte.
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    in.seekg(0, std::ios::beg);
+    if (size >= 0 && in) {
+        bytes.resize(static_cast<std::size_t>(size));
+        in.read(bytes.data(), size);
+        bytes.resize(static_cast<std::size_t>(in.gcount()));
+    } else {
+        in.clear();
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
     if (in.bad()) throw error(std::string(who) + ": " + path + ": read error");
     return bytes;
 }
