@@ -1,0 +1,17 @@
+// Fuzz target: typenet's native model loader (net.load). Any outcome other than success or a
+// typenet::error (another exception, a crash, a sanitizer report) is a bug.
+#include <cstdint>
+#include <cstdio>
+
+#include "fuzz_common.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const std::string path = typenet_fuzz::scratch_path("native.tnet");
+    typenet_fuzz::write_file(path, data, size);
+    typenet_fuzz::Net net{typenet::Seed{1}};
+    try {
+        net.load(path);
+    } catch (const typenet::error&) {
+    }
+    return 0;
+}
