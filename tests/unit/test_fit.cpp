@@ -8,38 +8,10 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/allocation_counter.hpp"
 #include <typenet/typenet.hpp>
 
 using namespace typenet;
-
-// Counts heap allocations while `counting` is set, to check that training steps do not allocate.
-// (Replacing the global operator new is allowed once per program; this one only counts.)
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::size_t> allocations{0};
-void* counted_allocation(std::size_t n, std::size_t alignment) {
-    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-    n = n ? n : 1;
-    void* p = alignment > alignof(std::max_align_t) ? std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment)
-                                                    : std::malloc(n);
-    if (!p) throw std::bad_alloc();
-    return p;
-}
-}  // namespace
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-// g++ sees free() on memory from operator new; here operator new is malloc, so that is the matching call.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) { return counted_allocation(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_allocation(n, static_cast<std::size_t>(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace {
 
@@ -177,8 +149,8 @@ TEST_CASE("training steps inside fit do not allocate after the first batch", "[f
     o.verbose = false;
     std::size_t during = 0;
     o.on_batch = [&](BatchEvent& e) {
-        if (e.batch == 2) allocations = 0, counting = true;  // batch 1 sized every buffer
-        if (e.batch == e.batches) counting = false, during = allocations.load();
+        if (e.batch == 2) testing::start_counting_allocations();  // batch 1 sized every buffer
+        if (e.batch == e.batches) during = testing::stop_counting_allocations();
     };
     fit(net, train, SoftmaxCrossEntropy{}, opt, o);
     CHECK(during == 0);
