@@ -3,14 +3,14 @@
 # for SECONDS (default 60) from a scratch copy of its committed seed corpus (fuzz/corpus/<target>;
 # the committed corpus never grows). Prints the executions per target; exits 1 if any target failed
 # to build, crashed, leaked, or tripped a sanitizer (reproducers are kept under build-fuzz/crashes/).
-# Usage: fuzz/run.sh [seconds]      (TYPENET_FUZZ_BUILD=dir to change the build directory)
+# Usage: fuzz/run.sh [seconds]   (TYPENET_FUZZ_BUILD=dir: build directory; TYPENET_FUZZ_TARGETS="native idx": a subset)
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
 build=${TYPENET_FUZZ_BUILD:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++-14}
-targets=(native safetensors idx)
+read -r -a targets <<< "${TYPENET_FUZZ_TARGETS:-native safetensors idx}"
 declare -A max_len=([native]=4096 [safetensors]=8192 [idx]=4096)
 
 rm -rf "$build"
