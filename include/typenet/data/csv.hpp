@@ -58,7 +58,11 @@ inline std::string_view csv_trim(std::string_view f, char delimiter) {
 
 inline std::string csv_show(std::string_view f) {
     constexpr std::size_t longest = 40;
-    return "'" + std::string(f.substr(0, longest)) + (f.size() > longest ? "...'" : "'");
+    // Appended piece by piece: GCC 12 -O3 reports a false -Wrestrict for "literal" + std::string&&.
+    std::string out = "'";
+    out.append(f.substr(0, longest));
+    out += f.size() > longest ? "...'" : "'";
+    return out;
 }
 
 }  // namespace detail
