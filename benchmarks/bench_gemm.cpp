@@ -129,6 +129,28 @@ void weight_gradient(benchmark::State& state, std::size_t m) {
     set_flops(state, K, N, double(m));
 }
 
+// FP32 FMA peak of one core: 16 independent accumulators (enough for 2 FMA pipes of latency 4), one
+// register width of the -march build; the ceiling the GEMM figures are read against.
+void fma_peak(benchmark::State& state) {
+    using B = ts::batch<float>;
+    B a0(0.f), a1(1.f), a2(2.f), a3(3.f), a4(4.f), a5(5.f), a6(6.f), a7(7.f);
+    B a8(8.f), a9(9.f), a10(10.f), a11(11.f), a12(12.f), a13(13.f), a14(14.f), a15(15.f);
+    const B x(0.999999f), y(1e-7f);
+    constexpr int inner = 1000;
+    for (auto _ : state) {
+        for (int i = 0; i < inner; ++i) {
+            a0 = xsimd::fma(a0, x, y), a1 = xsimd::fma(a1, x, y), a2 = xsimd::fma(a2, x, y), a3 = xsimd::fma(a3, x, y);
+            a4 = xsimd::fma(a4, x, y), a5 = xsimd::fma(a5, x, y), a6 = xsimd::fma(a6, x, y), a7 = xsimd::fma(a7, x, y);
+            a8 = xsimd::fma(a8, x, y), a9 = xsimd::fma(a9, x, y), a10 = xsimd::fma(a10, x, y);
+            a11 = xsimd::fma(a11, x, y), a12 = xsimd::fma(a12, x, y), a13 = xsimd::fma(a13, x, y);
+            a14 = xsimd::fma(a14, x, y), a15 = xsimd::fma(a15, x, y);
+        }
+        benchmark::DoNotOptimize(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11 + a12 + a13 + a14 + a15);
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(16.0 * inner * 2 * B::size / 1e9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
 template <class F>
 void add(const char* name, F f) {
     benchmark::RegisterBenchmark(name, f)->MinWarmUpTime(0.1)->MinTime(0.4)->Unit(benchmark::kMicrosecond);
@@ -138,6 +160,7 @@ void add(const char* name, F f) {
 
 int main(int argc, char** argv) {
     openblas_set_num_threads(1);
+    add("peak/fma", fma_peak);
     // "typenet" is W as typenet's Dense keeps it (InOut, Wᵀ); "typenet_outin" is PyTorch's (out, in).
     // Forward of layer 1 (W1 training, batch 64): X[64×784]·W1.
     add("fwd_L1_64x256x784/openblas", [](auto& s) { openblas(s, 64, 256, 784, false, false); });

@@ -31,6 +31,7 @@
 /// with `scratch` holding transposed_slab_size<T, Out> elements (the first layer, without dX, needs none).
 /// The prologue is a separate pass rather than applied on every load of dY because both backward
 /// products read each dY element K/panel_width and K/lanes times: once is cheaper.
+#include <algorithm>
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -260,36 +261,38 @@ template <class T, std::size_t R, std::size_t V, std::size_t Last, std::size_t A
         }
 }
 
-/// One tile of an NT product C[M×P] = A[M×L]·B[P×L]ᵀ: `rows` (≤ lanes) rows of C from row0, R (≤ lanes)
-/// columns from col0. The tile is computed transposed, broadcasting B[col0 + i][l] against row l of the
-/// packed slab of Aᵀ, then transposed in registers so that `emit(register, row, col0, R)` receives
-/// rows of C as the NN kernels do.
-template <class T, std::size_t L, std::size_t R, class Emit>
-[[gnu::always_inline]] inline void nt_tile(std::size_t rows, std::size_t row0, std::size_t col0, const T* slab,
-                                           const T* b, Emit& emit) {
+/// A tile computed transposed: acc[i] = Σ_l A(l, i)·B(l, ·) for i < R (see multiply), B's lanes being the
+/// tile's output rows and i its output columns; transposed in registers so that emit(register, j)
+/// receives output row j (< rows, the valid lanes of B) with columns i < R in its lanes, as the NN
+/// kernels hand rows to their epilogues.
+template <class T, std::size_t R, std::size_t AI, std::size_t AL, std::size_t BL, std::size_t BLast, class Emit>
+[[gnu::always_inline]] inline void transposed_tile(std::size_t L, const T* a, const T* b, std::size_t rows,
+                                                   Emit& emit) {
     using B = batch<T>;
     constexpr std::size_t lanes = B::size;
     Tile<T, R, 1> acc;
-    multiply<T, R, 1, L, 1, lanes, lanes>(acc, L, b + col0 * L, slab);
+    multiply<T, R, 1, AI, AL, BL, BLast>(acc, L, a, b);
     B r[lanes];
 #pragma GCC unroll 64
     for (std::size_t i = 0; i < lanes; ++i) r[i] = i < R ? acc.v[i < R ? i : 0][0] : B(T{0});
     transpose<T>(r);
-    for (std::size_t j = 0; j < rows; ++j) emit(r[j], row0 + j);
+    for (std::size_t j = 0; j < rows; ++j) emit(r[j], j);
 }
 
-/// Forward tile of the NT product (W given as OutIn): epilogue, store, column sums.
-template <class T, std::size_t K, std::size_t N, std::size_t R, class Ep>
+/// Forward tile of an NT product: `rows` rows of Y from row0 and R columns from col0, against the packed
+/// slab of Xᵀ; W[col0 + i][k] is read at w[i·AI + k·AL] (OutIn: AI = K, AL = 1; InOut: AI = 1, AL = N).
+template <class T, std::size_t K, std::size_t N, std::size_t R, std::size_t AI, std::size_t AL, class Ep>
 [[gnu::noinline]] void forward_nt_tile(std::size_t rows, std::size_t row0, std::size_t col0, const T* slab,
                                        const T* w, T* y, Ep& ep, const ColumnStats<T>& stats) {
+    constexpr std::size_t lanes = batch<T>::size;
     ColumnAccumulator<T> sums;
     const bool with_stats = stats.active();
-    auto emit = [&](const batch<T>& v, std::size_t row) {
-        const batch<T> out = ep(v, RegisterSpan<T>{row, col0, R});
-        store_first(y + row * N + col0, out, R);
+    auto emit = [&](const batch<T>& v, std::size_t j) {
+        const batch<T> out = ep(v, RegisterSpan<T>{row0 + j, col0, R});
+        store_first(y + (row0 + j) * N + col0, out, R);
         if (with_stats) sums.add(out);
     };
-    nt_tile<T, K, R>(rows, row0, col0, slab, w, emit);
+    transposed_tile<T, R, AI, AL, lanes, lanes>(K, w + col0 * AI, slab, rows, emit);
     if (with_stats) sums.flush(stats, col0, R);
 }
 
@@ -297,11 +300,24 @@ template <class T, std::size_t K, std::size_t N, std::size_t R, class Ep>
 template <class T, std::size_t K, std::size_t N, std::size_t R>
 [[gnu::noinline]] void input_gradient_nt_tile(std::size_t rows, std::size_t row0, std::size_t col0, const T* slab,
                                               const T* wt, T* dx, Update update) {
-    auto emit = [&](const batch<T>& v, std::size_t row) {
-        T* p = dx + row * K + col0;
+    constexpr std::size_t lanes = batch<T>::size;
+    auto emit = [&](const batch<T>& v, std::size_t j) {
+        T* p = dx + (row0 + j) * K + col0;
         store_first(p, update == Update::accumulate ? v + load_first(p, R) : v, R);
     };
-    nt_tile<T, N, R>(rows, row0, col0, slab, wt, emit);
+    transposed_tile<T, R, N, 1, lanes, lanes>(N, wt + col0 * N, slab, rows, emit);
+}
+
+/// Weight-gradient tile for Wᵀ (K, N) when N is below one register: dWᵀ rows k0.. (BLast of them valid in
+/// the last block) computed as rows of dW, so all lanes carry outputs, then transposed to rows of dWᵀ.
+template <class T, std::size_t K, std::size_t N, std::size_t BLast>
+[[gnu::noinline]] void narrow_weight_gradient_tile(std::size_t m, std::size_t k0, const T* dy, const T* x, T* dwt,
+                                                   Update update) {
+    auto emit = [&](const batch<T>& v, std::size_t j) {
+        T* p = dwt + (k0 + j) * N;
+        store_first(p, update == Update::accumulate ? v + load_first(p, N) : v, N);
+    };
+    transposed_tile<T, N, 1, N, K, BLast>(m, dy, x + k0, BLast, emit);
 }
 
 /// Drives an NT product with reduction length L and P output columns: packs lanes rows of the left
@@ -328,6 +344,20 @@ inline void for_each_nt_tile(std::size_t m, const T* a, T* slab, F&& tile) {
 template <class T, std::size_t K, std::size_t N, class Epilogue = NoEpilogue>
 void gemm_forward(std::size_t m, const T* x, InOut<const T> w, T* y, Epilogue&& epilogue = {},
                   const ColumnStats<T>& stats = {}) {
+    constexpr std::size_t lanes = GemmGeometry<T>::lanes;
+    if constexpr (N < lanes && K * lanes * sizeof(T) <= 32 * 1024) {
+        // Fewer outputs than lanes (a classifier's logits): row tiles would leave lanes - N lanes idle,
+        // so a full batch goes through the NT kernel, whose lanes are rows. Its Xᵀ slab lives on the
+        // stack, hence the size limit; the NN path below handles the rest.
+        if (m >= lanes) {
+            alignas(64) T slab[K * lanes];
+            detail::for_each_nt_tile<T, K, N>(m, x, slab, [&](auto r, std::size_t rows, std::size_t row0, std::size_t col0) {
+                detail::forward_nt_tile<T, K, N, decltype(r)::value, 1, N>(rows, row0, col0, slab, w.data, y, epilogue,
+                                                                           stats);
+            });
+            return;
+        }
+    }
     detail::for_each_nn_tile<T, N>(m, [&](auto r, auto v, auto last, std::size_t row0, std::size_t col0) {
         detail::forward_tile<T, N, decltype(r)::value, decltype(v)::value, decltype(last)::value, K, N>(
             K, row0, col0, x + row0 * K, w.data + col0, y, epilogue, stats);
@@ -339,7 +369,8 @@ template <class T, std::size_t K, std::size_t N, class Epilogue = NoEpilogue>
 void gemm_forward(std::size_t m, const T* x, OutIn<const T> w, T* y, T* scratch, Epilogue&& epilogue = {},
                   const ColumnStats<T>& stats = {}) {
     detail::for_each_nt_tile<T, K, N>(m, x, scratch, [&](auto r, std::size_t rows, std::size_t row0, std::size_t col0) {
-        detail::forward_nt_tile<T, K, N, decltype(r)::value>(rows, row0, col0, scratch, w.data, y, epilogue, stats);
+        detail::forward_nt_tile<T, K, N, decltype(r)::value, K, 1>(rows, row0, col0, scratch, w.data, y, epilogue,
+                                                                     stats);
     });
 }
 
@@ -357,6 +388,15 @@ void gemm_input_gradient(std::size_t m, const T* dy, OutIn<const T> w, T* dx, Up
 template <class T, std::size_t K, std::size_t N>
 void gemm_input_gradient(std::size_t m, const T* dy, InOut<const T> w, T* dx, T* scratch,
                          Update update = Update::overwrite) {
+    if constexpr (N < GemmGeometry<T>::lanes && K * N * sizeof(T) <= 32 * 1024) {
+        // A reduction shorter than a register (dX of a classifier's last layer) leaves the NT kernel
+        // transposing more than it multiplies; W is small, so transpose it once instead and run NN.
+        alignas(64) T wn[N * K];
+        for (std::size_t k = 0; k < K; ++k)
+            for (std::size_t n = 0; n < N; ++n) wn[n * K + k] = w.data[k * N + n];
+        gemm_input_gradient<T, K, N>(m, dy, OutIn<const T>{wn}, dx, update);
+        return;
+    }
     detail::for_each_nt_tile<T, N, K>(m, dy, scratch, [&](auto r, std::size_t rows, std::size_t row0, std::size_t col0) {
         detail::input_gradient_nt_tile<T, K, N, decltype(r)::value>(rows, row0, col0, scratch, w.data, dx, update);
     });
@@ -366,6 +406,20 @@ void gemm_input_gradient(std::size_t m, const T* dy, InOut<const T> w, T* dx, T*
 /// m = 0 that writes zeros).
 template <class T, std::size_t K, std::size_t N>
 void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, InOut<T> dw, Update update = Update::accumulate) {
+    if (m == 0) {  // an empty batch may come with null dy and x
+        if (update == Update::overwrite) std::fill_n(dw.data, K * N, T{0});
+        return;
+    }
+    constexpr std::size_t lanes = GemmGeometry<T>::lanes;
+    if constexpr (N < lanes) {
+        // Fewer outputs than lanes: compute dW's rows (lanes = inputs k) and transpose them.
+        constexpr std::size_t full = K / lanes;
+        for (std::size_t b = 0; b < full; ++b)
+            detail::narrow_weight_gradient_tile<T, K, N, lanes>(m, b * lanes, dy, x, dw.data, update);
+        if constexpr (K % lanes != 0)
+            detail::narrow_weight_gradient_tile<T, K, N, K % lanes>(m, full * lanes, dy, x, dw.data, update);
+        return;
+    }
     // Tile rows = inputs k (broadcast from the rows of X), columns = outputs n (rows of dY); the
     // reduction runs over the batch.
     detail::for_each_nn_tile<T, N>(K, [&](auto r, auto v, auto last, std::size_t k0, std::size_t col0) {
@@ -377,6 +431,10 @@ void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, InOut<T> dw, U
 /// dW[N×K] += dY[m×N]ᵀ·X[m×K] for W stored (N, K); overwrites instead when update is overwrite.
 template <class T, std::size_t K, std::size_t N>
 void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, OutIn<T> dw, Update update = Update::accumulate) {
+    if (m == 0) {
+        if (update == Update::overwrite) std::fill_n(dw.data, K * N, T{0});
+        return;
+    }
     detail::for_each_nn_tile<T, K>(N, [&](auto r, auto v, auto last, std::size_t n0, std::size_t col0) {
         detail::product_tile<T, decltype(r)::value, decltype(v)::value, decltype(last)::value, 1, N, K, K>(
             m, dy + n0, x + col0, dw.data + n0 * K + col0, update);
