@@ -17,10 +17,13 @@
 /// no copy: forward with InOut (rows of Wᵀ), input gradient with OutIn (rows of W), both weight
 /// gradients (rows of X or of dY). The two "NT" products, whose operands are both contiguous along the
 /// reduction (forward with OutIn, input gradient with InOut), transpose the *activation* side instead,
-/// lanes rows at a time into caller scratch, compute the output transposed and transpose each 16 × 16
-/// tile back in registers before the epilogue; that costs O(M·(K+N)) moves against the O(M·K·N) FMAs,
-/// where packing W would cost O(K·N) per call. K and N being template parameters turns every stride into
-/// an immediate displacement and every tile shape into straight-line code. Nothing allocates.
+/// `lanes` rows at a time into caller scratch, compute the output tile transposed and transpose it back
+/// in registers before the epilogue; that costs O(M·(K+N)) moves against the O(M·K·N) FMAs, where
+/// packing W would cost O(K·N) per call. Layers with fewer outputs than lanes (a classifier's logits)
+/// take the transposed tiles for their forward and Wᵀ gradient too, so that all lanes carry outputs.
+/// A batch of fewer than 4 rows runs as one-row tiles 16 registers wide: each row of Wᵀ is streamed
+/// once (a GEMV). K and N being template parameters turns every stride into an immediate displacement
+/// and every tile shape into straight-line code. Nothing allocates (small stack buffers only).
 ///
 /// How DenseLayer<T, In, Out> (Wᵀ in memory) maps onto it, K = In, N = Out, per step:
 ///   forward:   gemm_forward<T, In, Out>(rows, x, InOut<const T>{wt}, y,
@@ -30,7 +33,7 @@
 ///              gemm_input_gradient<T, In, Out>(rows, dy2, InOut<const T>{wt}, dx, scratch);  // dX = dY'·W
 /// with `scratch` holding transposed_slab_size<T, Out> elements (the first layer, without dX, needs none).
 /// The prologue is a separate pass rather than applied on every load of dY because both backward
-/// products read each dY element K/panel_width and K/lanes times: once is cheaper.
+/// products load each dY element once per tile along K: applying it once is cheaper.
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
