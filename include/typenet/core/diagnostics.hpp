@@ -71,6 +71,22 @@ struct check_bound_layer {
                              "typenet::Layer concept (see core/layer.hpp for what a layer provides)");
 };
 
+/// Dense<In, Out> with a zero size.
+template <class LayerIndex, class Layer>
+struct check_dense_size {
+    static_assert(fails<LayerIndex, Layer>,
+                  "typenet::Dense<In, Out>: both sizes must be positive (see check_dense_size<layer_index<I>, "
+                  "Dense<...>>)");
+};
+
+/// Dense<In, Out, Init> whose Init is not an initializer (init/initializer.hpp).
+template <class LayerIndex, class Layer>
+struct check_dense_initializer {
+    static_assert(fails<LayerIndex, Layer>,
+                  "typenet::Dense<In, Out, Init>: Init is not an initializer (see init/; "
+                  "check_dense_initializer<layer_index<I>, Dense<...>>)");
+};
+
 /// Dropout<P> with P outside [0, 1).
 template <class LayerIndex, class Layer>
 struct check_dropout_rate {

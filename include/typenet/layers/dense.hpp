@@ -4,10 +4,12 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "typenet/core/aligned_buffer.hpp"
 #include "typenet/core/batch_view.hpp"
+#include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/init/he.hpp"
@@ -106,11 +108,16 @@ private:
 /// Fully connected layer spec: `Dense<In, Out, Init = He>`; the bias starts at zero.
 template <std::size_t In, std::size_t Out, class Init = He>
 struct Dense {
-    static_assert(In > 0 && Out > 0, "typenet::Dense<In, Out>: both sizes must be positive");
-    static_assert(Initializer<Init>, "typenet::Dense<In, Out, Init>: Init is not an initializer (see init/)");
     using required_input = Shape<In>;
     template <class T, class InputShape>
     using bind = DenseLayer<T, In, Out, Init>;
+    // Checked by Seq through the accepts/rejection hook, not by static_asserts here: clang would go on
+    // to report every use of a Dense whose own class body failed.
+    template <class InputShape>
+    static constexpr bool accepts = In > 0 && Out > 0 && Initializer<Init>;
+    template <std::size_t Index, class InputShape>
+    using rejection = std::conditional_t<(In > 0 && Out > 0), diagnostics::check_dense_initializer<layer_index<Index>, Dense>,
+                                         diagnostics::check_dense_size<layer_index<Index>, Dense>>;
 };
 
 }  // namespace typenet

@@ -17,8 +17,11 @@ struct type_list {};
 template <class S, class In>
 consteval bool layer_accepts() {
     if constexpr (!LayerSpec<S>) return false;
-    else if constexpr (FixesInput<S>) return std::is_same_v<typename S::required_input, In>;
-    else if constexpr (ValidatesInput<S, In>) return S::template accepts<In>;
+    else if constexpr (ValidatesInput<S, In>) {
+        if constexpr (!S::template accepts<In>) return false;
+        else if constexpr (FixesInput<S>) return std::is_same_v<typename S::required_input, In>;
+        else return true;
+    } else if constexpr (FixesInput<S>) return std::is_same_v<typename S::required_input, In>;
     else return true;
 }
 
@@ -29,13 +32,13 @@ struct rejection_of {
     using type = diagnostics::check_is_layer<layer_index<Index>, S>;
 };
 template <std::size_t Index, FixesInput S, class In>
-    requires LayerSpec<S>
+    requires LayerSpec<S> && (!ValidatesInput<S, In> || S::template accepts<In>)
 struct rejection_of<Index, S, In> {
     using type = diagnostics::check_input_shape<layer_index<Index>, S, expects<typename S::required_input>,
                                                 receives<In>>;
 };
 template <std::size_t Index, class S, class In>
-    requires LayerSpec<S> && (!FixesInput<S>) && ValidatesInput<S, In>
+    requires LayerSpec<S> && ValidatesInput<S, In> && (!S::template accepts<In>)
 struct rejection_of<Index, S, In> {
     using type = typename S::template rejection<Index, In>;
 };
