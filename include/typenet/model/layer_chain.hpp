@@ -68,8 +68,15 @@ struct bind_chain<T, Index, In, type_list<Bound...>, S, Rest...> {
 private:
     struct next {
         using layer = typename S::template bind<T, In>;
-        using type = std::conditional_t<Layer<layer>, bind_chain<T, Index + 1, typename layer::output_shape, type_list<Bound..., layer>, Rest...>,
-                                        failed_chain<diagnostics::check_bound_layer<layer_index<Index>, S>>>;
+        // output_shape is named only once the Layer concept holds, so a malformed custom layer gets
+        // check_bound_layer and nothing else.
+        struct proceed {
+            using type = bind_chain<T, Index + 1, typename layer::output_shape, type_list<Bound..., layer>, Rest...>;
+        };
+        struct reject {
+            using type = failed_chain<diagnostics::check_bound_layer<layer_index<Index>, S>>;
+        };
+        using type = typename std::conditional_t<Layer<layer>, proceed, reject>::type;
     };
     struct stop {
         using type = failed_chain<typename rejection_of<Index, S, In>::type>;
