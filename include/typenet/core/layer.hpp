@@ -108,6 +108,21 @@ concept Layer =
 template <class S>
 concept LayerSpec = requires { typename S::template bind<float, Shape<1>>; };
 
+/// A layer that can run inside a training kernel: `pointwise(context)` returns an operation with
+///   batch forward(batch x, simd::RegisterSpan at)                    the output register for input x
+///   batch backward(batch dy, batch x, batch y, simd::RegisterSpan at) dL/dx from dL/dy, x and y = forward(x)
+/// Only parameter-free layers qualify: a fused backward cannot accumulate parameter gradients.
+template <class L>
+concept FusesInTraining = requires(const L& layer, const StepContext& context) { layer.pointwise(context); };
+
+/// A layer whose eval-mode computation can run in an inference kernel's epilogue:
+/// `inference_pointwise(state)` returns an operation with `forward` as above (BatchNorm's affine map,
+/// activations, Dropout's identity).
+template <class L>
+concept FusesInInference = requires(const L& layer, ConstLayerState<typename L::scalar> state) {
+    layer.inference_pointwise(state);
+};
+
 template <class S>
 concept FixesInput = requires { typename S::required_input; };
 

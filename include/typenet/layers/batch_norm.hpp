@@ -12,6 +12,8 @@
 #include "typenet/core/layer.hpp"
 #include "typenet/core/real.hpp"
 #include "typenet/core/shape.hpp"
+#include "typenet/simd/arch.hpp"
+#include "typenet/simd/register_span.hpp"
 
 namespace typenet {
 
@@ -88,6 +90,27 @@ public:
         }
         s.buffers[2 * channels] += T{1};
         rows_ = x.rows;
+    }
+
+    /// The eval-mode map on one register, for the epilogue of the Dense before it (flat features only:
+    /// a register then holds one value of each of `lanes` channels). Computes 1/√(running_var + eps) in T
+    /// per register, which costs less than the O(width) table of the unfused path at batch 1.
+    struct InferencePointwise {
+        using V = simd::batch<T>;
+        const T* gamma;
+        const T* beta;
+        const T* running_mean;
+        const T* running_var;
+
+        V forward(const V& x, const simd::RegisterSpan<T>& at) const {
+            const V inv_std = V(T{1}) / xsimd::sqrt(at.load(running_var) + V(static_cast<T>(eps)));
+            return (x - at.load(running_mean)) * (at.load(gamma) * inv_std) + at.load(beta);
+        }
+    };
+    InferencePointwise inference_pointwise(ConstLayerState<T> s) const
+        requires(inner == 1)
+    {
+        return {s.parameters, s.parameters + channels, s.buffers, s.buffers + channels};
     }
 
     void infer(ConstLayerState<T> s, BatchView<const T, width> x, BatchView<T, width> y) const {

@@ -15,6 +15,7 @@
 #include "typenet/init/he.hpp"
 #include "typenet/init/initializer.hpp"
 #include "typenet/simd/gemm.hpp"
+#include "typenet/simd/pointwise_chain.hpp"
 
 namespace typenet {
 
@@ -56,20 +57,56 @@ public:
                                        simd::BiasEpilogue<T>{wt + In * Out});
     }
 
+    /// y = chain(x·Wᵀ + b) in one GEMM: the layers fused after this one run in its epilogue.
+    template <class Chain>
+    void infer_fused(ConstLayerState<T> s, BatchView<const T, In> x, T* y, const Chain& chain) const {
+        const T* wt = s.parameters;
+        simd::gemm_forward<T, In, Out>(x.rows, x.data, simd::InOut<const T>{wt}, y,
+                                       simd::BiasEpilogue<T, simd::ChainEpilogue<Chain>>{wt + In * Out, {&chain}});
+    }
+
+    /// Training forward of a stage: z = x·Wᵀ + b and y = chain(z), both stored from registers; backward
+    /// recomputes the chain from z. Without a chain, y is z and only y is written.
+    template <class Chain>
+    void forward_fused(LayerState<T> s, BatchView<const T, In> x, T* z, T* y, const Chain& chain) {
+        if constexpr (Chain::size == 0) {
+            infer({s.parameters, s.buffers}, x, BatchView<T, Out>{y, x.rows});
+        } else {
+            const T* wt = s.parameters;
+            simd::gemm_forward<T, In, Out>(
+                x.rows, x.data, simd::InOut<const T>{wt}, y,
+                simd::BiasEpilogue<T, simd::StoringChainEpilogue<T, Chain>>{wt + In * Out, {z, Out, &chain}});
+        }
+    }
+
+    /// Backward of a stage: dz = chain'(z)·dy once, over dy in place, with db += Σ dz in the same pass;
+    /// then dWᵀ += xᵀ·dz and dx = dz·W.
+    template <class Chain>
+    void backward_fused(LayerState<T> s, BatchView<const T, In> x, const T* z, T* dy, const Chain& chain,
+                        BatchView<T, In> dx) {
+        if constexpr (Chain::size == 0) {
+            backward(s, x, {}, BatchView<const T, Out>{dy, x.rows}, dx, {});
+        } else {
+            T* db = s.gradients + In * Out;
+            simd::apply_prologue<T, Out>(
+                x.rows, dy, dy,
+                [&](const simd::batch<T>& g, const simd::RegisterSpan<T>& at) {
+                    return chain.backward(g, at.load(z, Out), at);
+                },
+                simd::ColumnStats<T>{db, nullptr});
+            products(s, x, dy, dx);
+        }
+    }
+
     /// dWᵀ += xᵀ·dy, db += Σ dy over the batch, dx = dy·W.
     void backward(LayerState<T> s, BatchView<const T, In> x, BatchView<const T, Out>, BatchView<const T, Out> dy,
                   BatchView<T, In> dx, const StepContext&) {
-        const T* wt = s.parameters;
-        T* dwt = s.gradients;
-        T* db = dwt + In * Out;
+        T* db = s.gradients + In * Out;
         for (std::size_t r = 0; r < x.rows; ++r) {
             const T* dyr = dy.row(r);
             for (std::size_t o = 0; o < Out; ++o) db[o] += dyr[o];
         }
-        simd::gemm_weight_gradient<T, In, Out>(x.rows, dy.data, x.data, simd::InOut<T>{dwt});
-        if (dx.data == nullptr) return;
-        scratch_.resize(simd::transposed_slab_size<T, Out>);
-        simd::gemm_input_gradient<T, In, Out>(x.rows, dy.data, simd::InOut<const T>{wt}, dx.data, scratch_.data());
+        products(s, x, dy.data, dx);
     }
 
     /// The same products as plain loops: the reference the kernels are tested against.
@@ -101,6 +138,16 @@ public:
     };
 
 private:
+    /// The two products of backward from the (pre-activation) gradient dy: dWᵀ += xᵀ·dy, dx = dy·W.
+    void products(LayerState<T> s, BatchView<const T, In> x, const T* dy, BatchView<T, In> dx) {
+        const T* wt = s.parameters;
+        T* dwt = s.gradients;
+        simd::gemm_weight_gradient<T, In, Out>(x.rows, dy, x.data, simd::InOut<T>{dwt});
+        if (dx.data == nullptr) return;
+        scratch_.resize(simd::transposed_slab_size<T, Out>);
+        simd::gemm_input_gradient<T, In, Out>(x.rows, dy, simd::InOut<const T>{wt}, dx.data, scratch_.data());
+    }
+
     /// Transposed slabs of dY for the input-gradient product; sized once, reused every step.
     AlignedBuffer<T> scratch_;
 };

@@ -10,6 +10,8 @@
 #include "typenet/core/layer.hpp"
 #include "typenet/core/random.hpp"
 #include "typenet/core/real.hpp"
+#include "typenet/simd/arch.hpp"
+#include "typenet/simd/register_span.hpp"
 
 namespace typenet {
 
@@ -43,6 +45,38 @@ public:
     /// Whether element `index` (row·width + column) is kept: 32-bit word index % 4 of block index / 4
     /// of the stream, kept when it is at least P·2³² (so P = 0 keeps everything).
     static bool kept(const Philox& stream, std::uint64_t index) { return stream(index / 4)[index % 4] >= threshold; }
+
+    /// The mask of one step on one register, for fused kernels: the same keep decisions as the unfused
+    /// loop (element index row·width + column), so fused and unfused training agree bit for bit.
+    struct Pointwise {
+        using V = simd::batch<T>;
+        Philox stream;
+        bool active;
+
+        V forward(const V& x, const simd::RegisterSpan<T>& at) const { return active ? masked(x, at) : x; }
+        V backward(const V& dy, const V&, const V&, const simd::RegisterSpan<T>& at) const {
+            return active ? masked(dy, at) : dy;
+        }
+
+    private:
+        V masked(const V& v, const simd::RegisterSpan<T>& at) const {
+            alignas(64) T keep[simd::lanes<T>] = {};
+            const std::uint64_t first = at.row * width + at.col;
+            Philox::block words{};
+            for (std::size_t lane = 0; lane < at.count; ++lane) {
+                const std::uint64_t index = first + lane;
+                if (lane == 0 || index % 4 == 0) words = stream(index / 4);
+                keep[lane] = words[index % 4] >= threshold ? T{1} : T{0};
+            }
+            return xsimd::select(V::load_aligned(keep) != V(T{0}), v * V(scale), V(T{0}));
+        }
+    };
+    Pointwise pointwise(const StepContext& c) const {
+        return {mask_stream(c), c.mode == Mode::Train && rate != 0.0};
+    }
+    Pointwise inference_pointwise(ConstLayerState<T>) const {
+        return {Philox(Seed{0}, RandomPurpose::dropout, 0, 0), false};
+    }
 
     void initialize(LayerState<T>, const StepContext&) {}
 

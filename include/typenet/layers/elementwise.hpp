@@ -6,6 +6,7 @@
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/simd/arch.hpp"
+#include "typenet/simd/register_span.hpp"
 
 namespace typenet {
 
@@ -28,6 +29,17 @@ public:
     static constexpr std::array<TensorInfo, 0> buffer_tensors{};
 
     static std::string name() { return F::name(); }
+
+    /// F on one register, for the epilogues and prologues of fused kernels (model/pointwise_chain.hpp).
+    struct Pointwise {
+        using V = simd::batch<T>;
+        V forward(const V& x, const simd::RegisterSpan<T>&) const { return F::apply(x); }
+        V backward(const V& dy, const V& x, const V& y, const simd::RegisterSpan<T>&) const {
+            return dy * F::derivative(x, y);
+        }
+    };
+    Pointwise pointwise(const StepContext&) const { return {}; }
+    Pointwise inference_pointwise(ConstLayerState<T>) const { return {}; }
 
     void initialize(LayerState<T>, const StepContext&) {}
 

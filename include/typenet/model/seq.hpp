@@ -20,6 +20,8 @@
 #include "typenet/io/safetensors.hpp"
 #include "typenet/model/layer_chain.hpp"
 #include "typenet/model/summary.hpp"
+#include "typenet/simd/gemm.hpp"
+#include "typenet/simd/pointwise_chain.hpp"
 
 namespace typenet {
 
@@ -63,6 +65,34 @@ class BasicSeq {
         return offsets;
     }
     static constexpr auto widths_ = make_widths(std::make_index_sequence<N>{});
+
+    // The fusion plan (docs/design.md, "Fusion"): the layers split into stages, each a head (a Dense, or
+    // any layer that cannot be fused) and the pointwise layers after it, which run inside the head's GEMM
+    // epilogue and backward prologue, or in one pass over a non-Dense head's output. Training fuses only
+    // parameter-free layers; inference also folds eval-mode BatchNorm into the Dense before it.
+    template <std::size_t... I>
+    static constexpr std::array<bool, N> make_fusable(std::index_sequence<I...>, bool inference) {
+        return {(inference ? FusesInInference<layer_at<I>> : FusesInTraining<layer_at<I>>)...};
+    }
+    /// stage_end[i]: one past the last layer of the stage headed by layer i (for heads); stage_head[i]: the
+    /// head of the stage that contains layer i.
+    struct StagePlan {
+        std::array<std::size_t, N> stage_end{};
+        std::array<std::size_t, N> stage_head{};
+    };
+    static constexpr StagePlan make_plan(const std::array<bool, N>& fusable) {
+        StagePlan plan;
+        for (std::size_t head = 0; head < N;) {
+            std::size_t end = head + 1;
+            while (end < N && fusable[end]) ++end;
+            for (std::size_t i = head; i < end; ++i) plan.stage_head[i] = head;
+            plan.stage_end[head] = end;
+            head = end;
+        }
+        return plan;
+    }
+    static constexpr StagePlan training_plan_ = make_plan(make_fusable(std::make_index_sequence<N>{}, false));
+    static constexpr StagePlan inference_plan_ = make_plan(make_fusable(std::make_index_sequence<N>{}, true));
     static constexpr auto parameter_offsets_ = make_offsets(std::make_index_sequence<N>{}, false);
     static constexpr auto buffer_offsets_ = make_offsets(std::make_index_sequence<N>{}, true);
 
@@ -94,21 +124,35 @@ public:
 
     /// Eval-mode outputs for a batch (batch, input_size) -> (batch, output_size). const, thread-safe.
     Matrix<T> predict(const Matrix<T>& x) const {
-        const std::size_t batch = checked_batch(x, "predict");
-        Matrix<T> out = Matrix<T>::from_shape({batch, output_size});
-        if (batch == 0) return out;
-        AlignedBuffer<T> ping(batch * max_width), pong(batch * max_width);
-        infer_layers(x.data(), batch, ping.data(), pong.data(), out.data(), std::make_index_sequence<N>{});
+        Matrix<T> out = Matrix<T>::from_shape({x.shape(0), output_size});
+        predict(x, out);
         return out;
+    }
+
+    /// As above, into `out` (reshaped only when its shape differs). Intermediate activations live in a
+    /// per-thread workspace that only grows, so after the first call at a given batch size on a thread
+    /// this makes no heap allocation. const, thread-safe.
+    void predict(const Matrix<T>& x, Matrix<T>& out) const {
+        const std::size_t batch = checked_batch(x, "predict");
+        if (out.shape(0) != batch || out.shape(1) != output_size) out.resize({batch, output_size});
+        if (batch == 0) return;
+        thread_local AlignedBuffer<T> workspace;
+        workspace.resize(2 * batch * max_width);
+        infer(x.data(), batch, workspace.data(), workspace.data() + batch * max_width, out.data());
     }
 
     /// Eval-mode output for one sample; no heap allocation.
     std::array<T, output_size> predict(const std::array<T, input_size>& x) const {
         std::array<T, max_width> ping, pong;
         std::array<T, output_size> out;
-        infer_layers(x.data(), 1, ping.data(), pong.data(), out.data(), std::make_index_sequence<N>{});
+        infer(x.data(), 1, ping.data(), pong.data(), out.data());
         return out;
     }
+
+    /// Whether forward, backward and predict run the fused stages (the default) or every layer on its
+    /// own (the reference the fused kernels are tested and benchmarked against).
+    void set_fused(bool fused) { fused_ = fused; }
+    bool fused() const { return fused_; }
 
     // ---- training, step by step --------------------------------------------------------------------
 
@@ -209,6 +253,22 @@ public:
         return s;
     }
 
+    /// The stages the fused path runs, training then inference, one per line, e.g.
+    /// "train: [Dense<784, 256, He>] [BatchNorm ReLU Dropout(0.5)] [Dense<256, 10, He>]".
+    static std::string fusion_plan() {
+        const std::array<std::string, N> names = layer_names(std::make_index_sequence<N>{});
+        auto describe = [&](const char* title, const StagePlan& plan) {
+            std::string s = title;
+            for (std::size_t head = 0; head < N; head = plan.stage_end[head]) {
+                s += " [";
+                for (std::size_t i = head; i < plan.stage_end[head]; ++i) s += (i == head ? "" : " ") + names[i];
+                s += "]";
+            }
+            return s;
+        };
+        return describe("train:", training_plan_) + "\n" + describe("inference:", inference_plan_);
+    }
+
     /// A Keras-style table: layer, output shape, parameter count, totals.
     static std::string summary() {
         return format_summary(input_shape::str(), summary_rows(std::make_index_sequence<N>{}));
@@ -238,6 +298,11 @@ private:
     template <std::size_t... I>
     static void signature_layers(std::string& s, std::index_sequence<I...>) {
         ((s += " -> " + layer_at<I>::name() + layer_at<I>::output_shape::str()), ...);
+    }
+
+    template <std::size_t... I>
+    static std::array<std::string, N> layer_names(std::index_sequence<I...>) {
+        return {layer_at<I>::name()...};
     }
 
     template <std::size_t... I>
@@ -282,15 +347,73 @@ private:
         input_ = x;
         forward_batch_ = batch;
         forward_mode_ = mode;
-        forward_layers(batch, mode, std::make_index_sequence<N>{});
+        if (fused_) forward_stage<0>(batch, mode);
+        else forward_layers(batch, mode, std::make_index_sequence<N>{});
+    }
+
+    /// The pointwise operations of layers First.. (the layers fused after a head), in training.
+    template <std::size_t First, std::size_t... J>
+    auto training_chain([[maybe_unused]] Mode mode, std::index_sequence<J...>) const {
+        return simd::make_pointwise_chain<T>(std::get<First + J>(layers_).pointwise(context(mode, First + J))...);
+    }
+    template <std::size_t First, std::size_t... J>
+    auto inference_chain(std::index_sequence<J...>) const {
+        return simd::make_pointwise_chain<T>(std::get<First + J>(layers_).inference_pointwise(const_state<First + J>())...);
+    }
+
+    template <std::size_t S>
+    void forward_stage(std::size_t batch, Mode mode) {
+        constexpr std::size_t E = training_plan_.stage_end[S];
+        constexpr std::size_t width = widths_[S + 1];
+        const auto chain = training_chain<S + 1>(mode, std::make_index_sequence<E - S - 1>{});
+        auto& head = std::get<S>(layers_);
+        T* z = activations_[S].data();
+        T* y = activations_[E - 1].data();
+        if constexpr (requires { head.forward_fused(state<S>(), input_view<S>(batch), z, y, chain); }) {
+            head.forward_fused(state<S>(), input_view<S>(batch), z, y, chain);
+        } else {
+            head.forward(state<S>(), input_view<S>(batch), output_view<S>(batch), context(mode, S));
+            if constexpr (E > S + 1)
+                simd::apply_prologue<T, width>(batch, z, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
+                    return chain.forward(v, at);
+                });
+        }
+        if constexpr (E < N) forward_stage<E>(batch, mode);
+    }
+
+    /// Backward of the stage headed by S from `upstream` = dL/d(stage output), which it may overwrite;
+    /// dL/d(stage input) goes to gradient_scratch_[parity] (the caller's input_gradient for the first).
+    template <std::size_t S>
+    void backward_stage(T* upstream, std::size_t batch, T* input_gradient, std::size_t parity) {
+        constexpr std::size_t E = training_plan_.stage_end[S];
+        constexpr std::size_t width = widths_[S + 1];
+        const auto chain = training_chain<S + 1>(forward_mode_, std::make_index_sequence<E - S - 1>{});
+        auto& head = std::get<S>(layers_);
+        const T* z = activations_[S].data();
+        T* dx = S == 0 ? input_gradient : gradient_scratch_[parity].data();
+        const BatchView<T, widths_[S]> dx_view{dx, batch};
+        if constexpr (requires { head.backward_fused(state<S>(), input_view<S>(batch), z, upstream, chain, dx_view); }) {
+            head.backward_fused(state<S>(), input_view<S>(batch), z, upstream, chain, dx_view);
+        } else {
+            if constexpr (E > S + 1)
+                simd::apply_prologue<T, width>(batch, upstream, upstream,
+                                               [&](const simd::batch<T>& g, const simd::RegisterSpan<T>& at) {
+                                                   return chain.backward(g, at.load(z, width), at);
+                                               });
+            head.backward(state<S>(), input_view<S>(batch), output_view<S>(batch),
+                          BatchView<const T, width>{upstream, batch}, dx_view, context(forward_mode_, S));
+        }
+        if constexpr (S > 0) backward_stage<training_plan_.stage_head[S - 1]>(dx, batch, input_gradient, parity ^ 1);
     }
     template <std::size_t... I>
     void forward_layers(std::size_t batch, Mode mode, std::index_sequence<I...>) {
         (std::get<I>(layers_).forward(state<I>(), input_view<I>(batch), output_view<I>(batch), context(mode, I)), ...);
     }
 
-    void backward_pass(const T* output_gradient, std::size_t batch, T* input_gradient) {
-        backward_layers(output_gradient, batch, input_gradient, std::make_index_sequence<N>{});
+    /// Overwrites `output_gradient` (one of the network's own buffers) when fused.
+    void backward_pass(T* output_gradient, std::size_t batch, T* input_gradient) {
+        if (fused_) backward_stage<training_plan_.stage_head[N - 1]>(output_gradient, batch, input_gradient, 0);
+        else backward_layers(output_gradient, batch, input_gradient, std::make_index_sequence<N>{});
     }
     template <std::size_t... I>
     void backward_layers(const T* upstream, std::size_t batch, T* input_gradient, std::index_sequence<I...>) {
@@ -312,6 +435,31 @@ private:
     template <std::size_t I>
     BatchView<T, widths_[I + 1]> output_view(std::size_t batch) {
         return {activations_[I].data(), batch};
+    }
+
+    void infer(const T* x, std::size_t batch, T* ping, T* pong, T* out) const {
+        if (fused_) infer_stage<0>(x, batch, ping, pong, out, 0);
+        else infer_layers(x, batch, ping, pong, out, std::make_index_sequence<N>{});
+    }
+
+    template <std::size_t S>
+    void infer_stage(const T* in, std::size_t batch, T* ping, T* pong, T* out, std::size_t parity) const {
+        constexpr std::size_t E = inference_plan_.stage_end[S];
+        constexpr std::size_t width = widths_[S + 1];
+        const auto chain = inference_chain<S + 1>(std::make_index_sequence<E - S - 1>{});
+        const auto& head = std::get<S>(layers_);
+        T* y = E == N ? out : (parity == 0 ? ping : pong);
+        const BatchView<const T, widths_[S]> x{in, batch};
+        if constexpr (requires { head.infer_fused(const_state<S>(), x, y, chain); }) {
+            head.infer_fused(const_state<S>(), x, y, chain);
+        } else {
+            head.infer(const_state<S>(), x, BatchView<T, width>{y, batch});
+            if constexpr (E > S + 1)
+                simd::apply_prologue<T, width>(batch, y, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
+                    return chain.forward(v, at);
+                });
+        }
+        if constexpr (E < N) infer_stage<E>(y, batch, ping, pong, out, parity ^ 1);
     }
 
     template <std::size_t... I>
@@ -350,6 +498,7 @@ private:
     AlignedBuffer<T> parameters_, gradients_, buffers_;
     layer_tuple layers_{};
     std::uint64_t train_steps_ = 0;
+    bool fused_ = true;
 
     // Training workspace, sized by reserve(); activations_[i] is the output of layer i.
     std::size_t reserved_batch_ = 0, forward_batch_ = 0;

@@ -42,6 +42,7 @@
 #include "typenet/simd/arch.hpp"
 #include "typenet/simd/pack.hpp"
 #include "typenet/simd/reduce.hpp"
+#include "typenet/simd/register_span.hpp"
 
 namespace typenet::simd {
 
@@ -59,22 +60,6 @@ struct OutIn {
 
 /// Whether a product overwrites its output or adds to it.
 enum class Update { overwrite, accumulate };
-
-/// Where one output register sits: row `row`, lanes = columns [col, col + count). Epilogues and prologues
-/// use it to fetch per-column operands (bias, scale) or same-shaped tensors (a saved activation).
-template <class T>
-struct RegisterSpan {
-    std::size_t row;
-    std::size_t col;
-    std::size_t count;
-
-    /// per_column[col + lane] for the valid lanes, 0 above (never reads past column col + count).
-    batch<T> load(const T* per_column) const { return detail::load_first(per_column + col, count); }
-    /// matrix[row][col + lane] of a row-major matrix with `ld` columns, 0 above the valid lanes.
-    batch<T> load(const T* matrix, std::size_t ld) const {
-        return detail::load_first(matrix + row * ld + col, count);
-    }
-};
 
 /// Epilogue that stores the accumulators unchanged.
 struct NoEpilogue {
