@@ -106,3 +106,70 @@ TEST_CASE("RMSProp with alpha 0.9 is the classic rule", "[optim]") {
     CHECK(t[0] == Approx(1 - 0.01 * 2 / std::sqrt(s1)));
     CHECK(t[1] == Approx(t[0] - 0.01 * 2 / std::sqrt(s2)));
 }
+
+namespace {
+/// Two optimizers of one kind stepped from the same point, one of them after an export/import into a
+/// fresh copy halfway, end in bitwise the same place.
+template <class Optimizer>
+void check_state_round_trip(Optimizer opt) {
+    static_assert(ResumableOptimizer<Optimizer>);
+    const std::vector<double> straight = trace(opt, 0.3, 6);
+    Optimizer first = opt;
+    first.reset();
+    Net net;
+    net.parameters()[0] = 1.0;
+    auto run = [&](Optimizer& o, int steps, std::vector<double>& out) {
+        for (int s = 0; s < steps; ++s) {
+            net.gradients()[0] = 0.3;
+            net.gradients()[1] = 0;
+            o.step(net);
+            out.push_back(net.parameters()[0]);
+        }
+    };
+    std::vector<double> resumed;
+    run(first, 3, resumed);
+    const OptimizerState saved = first.export_state();
+    CHECK(saved.kind == Optimizer::state_kind);
+    CHECK(saved.vectors.size() == Optimizer::state_vectors.size());
+    Optimizer second = opt;
+    second.reset();
+    second.import_state(saved);
+    run(second, 3, resumed);
+    CHECK(resumed == straight);
+    CHECK(second.export_state().steps == (saved.steps == 0 ? 0u : 6u));
+}
+}  // namespace
+
+TEST_CASE("every optimizer's state exports and imports exactly, so a run resumes bit for bit", "[optim][checkpoint]") {
+    check_state_round_trip(SGD{.lr = 0.1, .momentum = 0.9, .nesterov = true});
+    check_state_round_trip(SGD{.lr = 0.1, .momentum = 0.5, .dampening = 0.1});
+    check_state_round_trip(AdaGrad{.lr = 0.1, .lr_decay = 0.01, .initial_accumulator = 0.1});
+    check_state_round_trip(RMSProp{.lr = 0.01, .momentum = 0.9, .centered = true});
+    check_state_round_trip(AdaDelta{.lr = 1.0});
+    check_state_round_trip(Adam{.lr = 0.01, .amsgrad = true});
+    check_state_round_trip(AdamW{.lr = 0.01});
+}
+
+TEST_CASE("importing another optimizer's state, or vectors of unequal length, throws and changes nothing",
+          "[optim][checkpoint][errors]") {
+    Adam adam{.lr = 0.01};
+    trace(adam, 0.3, 2);
+    const OptimizerState before = adam.export_state();
+    SGD sgd{.lr = 0.1, .momentum = 0.9};
+    trace(sgd, 0.3, 2);
+    REQUIRE_THROWS_WITH(
+        adam.import_state(sgd.export_state()),
+        Catch::Matchers::Contains("Adam::import_state: the optimizer state is SGD's, the optimizer is Adam"));
+    REQUIRE_THROWS_WITH(AdamW{}.import_state(before), Catch::Matchers::Contains("is Adam's, the optimizer is AdamW"));
+    OptimizerState uneven = before;
+    uneven.vectors[1].push_back(0.0);
+    REQUIRE_THROWS_WITH(adam.import_state(uneven),
+                        Catch::Matchers::Contains("the Adam state vector v holds 3 values, another vector holds 2"));
+    OptimizerState short_list = before;
+    short_list.vectors.pop_back();
+    REQUIRE_THROWS_WITH(adam.import_state(short_list),
+                        Catch::Matchers::Contains("the Adam state has 2 vectors, Adam has 3"));
+    const OptimizerState after = adam.export_state();
+    CHECK(after.steps == before.steps);
+    CHECK(after.vectors == before.vectors);
+}

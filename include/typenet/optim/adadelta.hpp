@@ -1,8 +1,13 @@
 #pragma once
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "typenet/optim/optimizer_state.hpp"
 #include "typenet/optim/penalty.hpp"
 
 namespace typenet {
@@ -40,6 +45,17 @@ struct AdaDelta {
             delta_average[i] = rho * delta_average[i] + (1.0 - rho) * delta * delta;
             params[i] = static_cast<T>(theta - lr * delta);
         }
+    }
+
+    /// Names the state in checkpoints (see optim/optimizer_state.hpp).
+    static constexpr std::string_view state_kind = "AdaDelta";
+    static constexpr std::array<std::string_view, 2> state_vectors{"square_average", "delta_average"};
+    /// A copy of the state, for save_checkpoint.
+    OptimizerState export_state() const { return {std::string(state_kind), 0, {square_average, delta_average}}; }
+    /// Replaces the state with export_state()'s result; throws typenet::error, changing nothing, for
+    /// another optimizer's state.
+    void import_state(OptimizerState s) {
+        optim_detail::import_state(std::move(s), state_kind, state_vectors, {&square_average, &delta_average});
     }
 
     /// Forgets the running averages.

@@ -1,9 +1,14 @@
 #pragma once
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "typenet/optim/optimizer_state.hpp"
 #include "typenet/optim/penalty.hpp"
 
 namespace typenet {
@@ -42,6 +47,17 @@ struct AdaGrad {
             sum_of_squares[i] += g * g;
             params[i] = static_cast<T>(theta - clr * (g / (std::sqrt(sum_of_squares[i]) + eps)));
         }
+    }
+
+    /// Names the state in checkpoints (see optim/optimizer_state.hpp).
+    static constexpr std::string_view state_kind = "AdaGrad";
+    static constexpr std::array<std::string_view, 1> state_vectors{"sum_of_squares"};
+    /// A copy of the state, for save_checkpoint.
+    OptimizerState export_state() const { return {std::string(state_kind), steps, {sum_of_squares}}; }
+    /// Replaces the state with export_state()'s result; throws typenet::error, changing nothing, for
+    /// another optimizer's state.
+    void import_state(OptimizerState s) {
+        steps = optim_detail::import_state(std::move(s), state_kind, state_vectors, {&sum_of_squares});
     }
 
     /// Forgets the accumulated squares and the step count.

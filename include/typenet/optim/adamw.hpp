@@ -1,8 +1,12 @@
 #pragma once
 #include <array>
 #include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include "typenet/optim/adam_rule.hpp"
+#include "typenet/optim/optimizer_state.hpp"
 
 namespace typenet {
 
@@ -25,6 +29,20 @@ struct AdamW {
         using T = typename Net::scalar;
         optim_detail::adam_update<T>(net.parameters(), std::span<const T>(net.gradients()), state, lr, betas[0],
                                      betas[1], eps, weight_decay, l1, amsgrad, true);
+    }
+
+    /// Names the state in checkpoints (see optim/optimizer_state.hpp).
+    static constexpr std::string_view state_kind = "AdamW";
+    static constexpr std::array<std::string_view, 3> state_vectors{"m", "v", "v_max"};
+    /// A copy of the state, for save_checkpoint.
+    OptimizerState export_state() const {
+        return {std::string(state_kind), state.steps, {state.m, state.v, state.v_max}};
+    }
+    /// Replaces the state with export_state()'s result; throws typenet::error, changing nothing, for
+    /// another optimizer's state.
+    void import_state(OptimizerState s) {
+        state.steps = optim_detail::import_state(std::move(s), state_kind, state_vectors,
+                                                 {&state.m, &state.v, &state.v_max});
     }
 
     /// Forgets the moments and the step count.

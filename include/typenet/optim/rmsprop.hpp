@@ -1,8 +1,13 @@
 #pragma once
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "typenet/optim/optimizer_state.hpp"
 #include "typenet/optim/penalty.hpp"
 
 namespace typenet {
@@ -55,6 +60,20 @@ struct RMSProp {
                 params[i] = static_cast<T>(theta - lr * (g / denom));
             }
         }
+    }
+
+    /// Names the state in checkpoints (see optim/optimizer_state.hpp).
+    static constexpr std::string_view state_kind = "RMSProp";
+    static constexpr std::array<std::string_view, 3> state_vectors{"square_average", "gradient_average", "buffer"};
+    /// A copy of the state, for save_checkpoint.
+    OptimizerState export_state() const {
+        return {std::string(state_kind), 0, {square_average, gradient_average, buffer}};
+    }
+    /// Replaces the state with export_state()'s result; throws typenet::error, changing nothing, for
+    /// another optimizer's state.
+    void import_state(OptimizerState s) {
+        optim_detail::import_state(std::move(s), state_kind, state_vectors,
+                                   {&square_average, &gradient_average, &buffer});
     }
 
     /// Forgets the running averages and the momentum buffer.

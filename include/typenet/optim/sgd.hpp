@@ -1,8 +1,13 @@
 #pragma once
+#include <array>
 #include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "typenet/core/error.hpp"
+#include "typenet/optim/optimizer_state.hpp"
 #include "typenet/optim/penalty.hpp"
 
 namespace typenet {
@@ -39,6 +44,17 @@ struct SGD {
             }
             params[i] = static_cast<T>(theta - lr * g);
         }
+    }
+
+    /// Names the state in checkpoints (see optim/optimizer_state.hpp).
+    static constexpr std::string_view state_kind = "SGD";
+    static constexpr std::array<std::string_view, 1> state_vectors{"velocity"};
+    /// A copy of the state, for save_checkpoint.
+    OptimizerState export_state() const { return {std::string(state_kind), 0, {velocity}}; }
+    /// Replaces the state with export_state()'s result; throws typenet::error, changing nothing, for
+    /// another optimizer's state.
+    void import_state(OptimizerState s) {
+        optim_detail::import_state(std::move(s), state_kind, state_vectors, {&velocity});
     }
 
     /// Forgets the momentum buffers (the next step starts afresh).
