@@ -34,6 +34,7 @@
 #include "typenet/init/torch_default.hpp"
 #include "typenet/init/xavier.hpp"
 #include "typenet/init/zeros.hpp"
+#include "typenet/io/checkpoint.hpp"
 #include "typenet/io/export_header.hpp"
 #include "typenet/layers/activations/elu.hpp"
 #include "typenet/layers/activations/leaky_relu.hpp"

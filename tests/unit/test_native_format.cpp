@@ -1,6 +1,10 @@
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
+#include <utility>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -114,4 +118,173 @@ TEST_CASE("killing a process in the middle of save leaves a loadable file", "[io
         std::remove((path + ".tmp." + std::to_string(child)).c_str());
     }
     std::remove(path.c_str());
+}
+
+namespace {
+using Dropped = Seq<Dense<8, 16>, BatchNorm, ReLU, Dropout<0.2>, Dense<16, 3>>;
+
+/// Batch `step` of a fixed stream of (x, labels): deterministic, different every step.
+std::pair<Matrix<float>, std::vector<int>> batch_for(int step) {
+    Matrix<float> x = Matrix<float>::from_shape({6, 8});
+    std::vector<int> y(6);
+    for (std::size_t r = 0; r < 6; ++r) {
+        for (std::size_t c = 0; c < 8; ++c)
+            x(r, c) = static_cast<float>(std::sin(0.7 * static_cast<double>(step * 48 + static_cast<int>(r * 8 + c))));
+        y[r] = static_cast<int>((r + static_cast<std::size_t>(step)) % 3);
+    }
+    return {x, y};
+}
+
+template <class Optimizer>
+void train(Dropped& net, Optimizer& opt, int from, int steps) {
+    for (int s = from; s < from + steps; ++s) {
+        const auto [x, y] = batch_for(s);
+        net.train_step(x, y, SoftmaxCrossEntropy{}, opt);
+    }
+}
+
+bool same_bits(std::span<const float> a, std::span<const float> b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+/// 20 steps, checkpoint, 20 more; a fresh network and optimizer (another seed) loaded from the
+/// checkpoint and run through the same 20 steps must end bitwise where the first did.
+template <class Optimizer>
+void check_resume(const Optimizer& settings, const std::string& name) {
+    INFO(name);
+    const std::string path = temp_path("resume_" + name + ".tnet");
+    Dropped net{Seed{11}};
+    Optimizer opt = settings;
+    train(net, opt, 0, 20);
+    save_checkpoint(net, opt, path);
+    train(net, opt, 20, 20);
+
+    Dropped resumed{Seed{12345}};
+    Optimizer fresh = settings;
+    load_checkpoint(resumed, fresh, path);
+    CHECK(resumed.train_steps() == 20);
+    CHECK(resumed.seed().value == 11);
+    train(resumed, fresh, 20, 20);
+    CHECK(same_bits(net.parameters(), resumed.parameters()));
+    CHECK(same_bits(net.buffers(), resumed.buffers()));
+    CHECK(resumed.train_steps() == net.train_steps());
+    const OptimizerState a = opt.export_state(), b = fresh.export_state();
+    CHECK(a.steps == b.steps);
+    CHECK(a.vectors == b.vectors);
+    std::remove(path.c_str());
+}
+}  // namespace
+
+TEST_CASE("a checkpoint resumes training bit for bit: network, dropout masks, optimizer state",
+          "[io][native][checkpoint]") {
+    check_resume(Adam{.lr = 1e-2}, "adam");
+    check_resume(SGD{.lr = 0.05, .momentum = 0.9, .nesterov = true}, "sgd_nesterov");
+    check_resume(AdamW{.lr = 1e-2, .amsgrad = true}, "adamw_amsgrad");
+    check_resume(AdaGrad{.lr = 0.05, .lr_decay = 0.01}, "adagrad");
+    check_resume(RMSProp{.lr = 1e-3, .momentum = 0.5, .centered = true}, "rmsprop");
+    check_resume(AdaDelta{}, "adadelta");
+}
+
+TEST_CASE("net.load reads a checkpoint's network part; a model file keeps version 1", "[io][native][checkpoint]") {
+    const std::string model = temp_path("model_v1.tnet"), checkpoint = temp_path("checkpoint.tnet");
+    Dropped net{Seed{3}};
+    Adam opt{.lr = 1e-2};
+    train(net, opt, 0, 5);
+    net.save(model);
+    save_checkpoint(net, opt, checkpoint);
+    CHECK(read_all(model)[8] == 1);
+    CHECK(read_all(checkpoint)[8] == 2);
+    for (const std::string& path : {model, checkpoint}) {
+        Dropped loaded{Seed{4}};
+        loaded.load(path);
+        CHECK(same_bits(net.parameters(), loaded.parameters()));
+        CHECK(same_bits(net.buffers(), loaded.buffers()));
+        CHECK(loaded.train_steps() == net.train_steps());
+        CHECK(loaded.seed().value == 4);  // only a checkpoint restores the seed, through load_checkpoint
+    }
+    std::remove(model.c_str());
+    std::remove(checkpoint.c_str());
+}
+
+TEST_CASE("bad checkpoints throw typenet::error and leave network and optimizer unchanged",
+          "[io][native][checkpoint][errors]") {
+    const std::string path = temp_path("bad_checkpoint.tnet");
+    Dropped source{Seed{1}};
+    Adam source_opt{.lr = 1e-2};
+    train(source, source_opt, 0, 3);
+
+    Dropped net{Seed{2}};
+    Adam opt{.lr = 1e-2};
+    train(net, opt, 0, 1);
+    const std::vector<float> parameters(net.parameters().begin(), net.parameters().end());
+    const std::vector<float> buffers(net.buffers().begin(), net.buffers().end());
+    const OptimizerState state = opt.export_state();
+    auto unchanged = [&] {
+        CHECK(std::ranges::equal(net.parameters(), parameters));
+        CHECK(std::ranges::equal(net.buffers(), buffers));
+        CHECK(net.train_steps() == 1);
+        CHECK(net.seed().value == 2);
+        const OptimizerState now = opt.export_state();
+        CHECK(now.steps == state.steps);
+        CHECK(now.vectors == state.vectors);
+    };
+    auto expect_error = [&](const std::string& message) {
+        REQUIRE_THROWS_WITH(load_checkpoint(net, opt, path), Catch::Matchers::Contains(message));
+        unchanged();
+    };
+
+    source.save(path);
+    expect_error("load_checkpoint: " + path + ": the file holds no optimizer state");
+
+    SGD sgd{.lr = 0.1, .momentum = 0.9};
+    train(source, sgd, 3, 1);
+    save_checkpoint(source, sgd, path);
+    expect_error("the optimizer state is SGD's, the optimizer is Adam");
+    AdamW adamw;
+    REQUIRE_THROWS_WITH(load_checkpoint(net, adamw, path),
+                        Catch::Matchers::Contains("is SGD's, the optimizer is AdamW"));
+
+    save_checkpoint(source, source_opt, path);
+    const std::string good = read_all(path);
+    write_all(path, good.substr(0, good.size() - 100));
+    expect_error("truncated: the file ends inside the optimizer state");
+    std::string flipped = good;
+    flipped[good.size() - 30] ^= 0x01;
+    write_all(path, flipped);
+    expect_error("checksum mismatch");
+
+    // A state of the wrong size, with a valid checksum: what a writer for another network would give.
+    std::string forged = io::native_detail::network_part(source, io::native_checkpoint_version, 0);
+    io::native_detail::append(forged, std::uint64_t{1});
+    io::native_detail::append(forged, std::uint32_t{4});
+    forged += "Adam";
+    io::native_detail::append(forged, std::uint64_t{3});
+    io::native_detail::append(forged, std::uint32_t{3});
+    io::native_detail::append(forged, std::uint64_t{Dropped::parameter_count + 1});
+    forged.append((Dropped::parameter_count + 1) * sizeof(double), '\0');
+    for (int v = 0; v < 2; ++v) io::native_detail::append(forged, std::uint64_t{0});
+    io::native_detail::append(forged, io::fnv1a64(forged));
+    write_all(path, forged);
+    expect_error("the Adam state vector 0 holds " + std::to_string(Dropped::parameter_count + 1) +
+                 " values, the network has " + std::to_string(Dropped::parameter_count) + " parameters");
+
+    // NaN in the optimizer state is refused like NaN in the weights.
+    OptimizerState poisoned = source_opt.export_state();
+    poisoned.vectors[1][5] = std::nan("");
+    Adam poisoned_opt;
+    poisoned_opt.import_state(poisoned);
+    save_checkpoint(source, poisoned_opt, path);
+    expect_error("NaN in the Adam state vector v at index 5 (tensor \"0.weight\" at [5, 0])");
+
+    Seq<Dense<8, 16>, ReLU, Dense<16, 3>> other{Seed{1}};
+    const std::string sizes = std::to_string(Dropped::parameter_count) + " values, the network has " +
+                              std::to_string(decltype(other)::parameter_count) + " parameters";
+    REQUIRE_THROWS_WITH(save_checkpoint(other, source_opt, path),
+                        Catch::Matchers::Contains("save_checkpoint: " + path + ": the Adam state vector m holds " + sizes));
+    Adam other_opt;
+    save_checkpoint(other, other_opt, path);
+    expect_error("the file holds a different network");
+
+    std::remove(path.c_str());
+    expect_error("cannot open");
 }

@@ -2,32 +2,47 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "typenet/core/error.hpp"
+#include "typenet/core/layer.hpp"
 #include "typenet/io/atomic_file.hpp"
 #include "typenet/io/checksum.hpp"
 #include "typenet/io/read_file.hpp"
+#include "typenet/optim/optimizer_state.hpp"
 
-/// typenet's own model file (`.tnet`), version 1, little-endian:
+/// typenet's own model file (`.tnet`), little-endian. Version 1 (what `net.save` writes):
 ///   "TYPENET\0" | u32 version | u32 scalar bytes | u32 n + n bytes signature |
 ///   u64 parameter count | u64 buffer count | u64 train steps | parameters | buffers | u64 FNV-1a of all before
+/// Version 2 (a checkpoint, `save_checkpoint`) inserts a training section before the checksum:
+///   u64 network seed | u32 k + k bytes optimizer kind | u64 optimizer steps | u32 vector count |
+///   per vector: u64 length (0 or the parameter count) + length f64
+/// Model files stay version 1 so that older typenet builds keep reading them; the reader takes
+/// both, and `net.load` of a checkpoint loads its network part.
 /// The signature is the network type's (BasicSeq::signature()): loading into another type fails
-/// with both signatures in the message. Loading checks everything before it changes the network.
+/// with both signatures in the message. Loading checks everything before it changes anything.
 namespace typenet::io {
 
 static_assert(std::endian::native == std::endian::little, "typenet's file formats assume a little-endian host");
 
 inline constexpr char native_magic[8] = {'T', 'Y', 'P', 'E', 'N', 'E', 'T', '\0'};
+/// The version of model files (network only).
 inline constexpr std::uint32_t native_version = 1;
+/// The version of checkpoints (network + seed + optimizer state).
+inline constexpr std::uint32_t native_checkpoint_version = 2;
 
-/// Grants the loader write access to a network's step counter.
+/// Grants the loaders write access to a network's step counter and seed.
 struct NativeFormatAccess {
     template <class Net>
     static void set_train_steps(Net& net, std::uint64_t steps) { net.train_steps_ = steps; }
+    template <class Net, class Seed>
+    static void set_seed(Net& net, Seed seed) { net.seed_ = seed; }
 };
 
 namespace native_detail {
@@ -37,10 +52,11 @@ void append(std::string& out, const T& value) {
     out.append(reinterpret_cast<const char*>(&value), sizeof(T));
 }
 
-/// Reads fixed-size fields from the file's bytes, with the file name in every error.
+/// Reads fixed-size fields from the file's bytes, with the caller and the file name in every error.
 class Reader {
 public:
-    Reader(const std::string& bytes, const std::string& path) : bytes_(bytes), path_(path) {}
+    Reader(const std::string& bytes, const std::string& path, std::string where = "load")
+        : bytes_(bytes), path_(path), where_(std::move(where)) {}
 
     template <class T>
     T get(const char* field) {
@@ -62,7 +78,7 @@ public:
         pos_ += n;
     }
     std::size_t position() const { return pos_; }
-    [[noreturn]] void fail(const std::string& problem) const { throw error("load: " + path_ + ": " + problem); }
+    [[noreturn]] void fail(const std::string& problem) const { throw error(where_ + ": " + path_ + ": " + problem); }
 
 private:
     void need(std::size_t n, const char* field) const {
@@ -72,47 +88,83 @@ private:
     }
     const std::string& bytes_;
     const std::string& path_;
+    std::string where_;
     std::size_t pos_ = 0;
 };
 
-}  // namespace native_detail
+/// What a file holds, checked and staged in memory before anything is changed.
+template <class T>
+struct Staged {
+    std::uint64_t train_steps = 0;
+    std::vector<T> values;  ///< parameters, then buffers
+    std::optional<std::uint64_t> seed;
+    std::optional<OptimizerState> optimizer;
+};
 
-/// Writes the network's parameters, buffers and step count to `path` atomically.
+// More state vectors than any optimizer has: refused before anything is allocated for them.
+inline constexpr std::uint32_t max_state_vectors = 16;
+
+/// The file up to the buffers (the part both versions share).
 template <class Net>
-void save_native(const Net& net, const std::string& path) {
+std::string network_part(const Net& net, std::uint32_t version, std::size_t extra) {
     using T = typename Net::scalar;
     const std::string signature = Net::signature();
     std::string out;
-    out.reserve(64 + signature.size() + (Net::parameter_count + Net::buffer_count) * sizeof(T));
+    out.reserve(64 + signature.size() + (Net::parameter_count + Net::buffer_count) * sizeof(T) + extra);
     out.append(native_magic, sizeof native_magic);
-    native_detail::append(out, native_version);
-    native_detail::append(out, static_cast<std::uint32_t>(sizeof(T)));
-    native_detail::append(out, static_cast<std::uint32_t>(signature.size()));
+    append(out, version);
+    append(out, static_cast<std::uint32_t>(sizeof(T)));
+    append(out, static_cast<std::uint32_t>(signature.size()));
     out += signature;
-    native_detail::append(out, static_cast<std::uint64_t>(Net::parameter_count));
-    native_detail::append(out, static_cast<std::uint64_t>(Net::buffer_count));
-    native_detail::append(out, static_cast<std::uint64_t>(net.train_steps()));
+    append(out, static_cast<std::uint64_t>(Net::parameter_count));
+    append(out, static_cast<std::uint64_t>(Net::buffer_count));
+    append(out, static_cast<std::uint64_t>(net.train_steps()));
     out.append(reinterpret_cast<const char*>(net.parameters().data()), Net::parameter_count * sizeof(T));
     out.append(reinterpret_cast<const char*>(net.buffers().data()), Net::buffer_count * sizeof(T));
-    native_detail::append(out, fnv1a64(out));
+    return out;
+}
+
+/// Appends the checksum and replaces `path` with the bytes atomically.
+inline void write_with_checksum(std::string out, const std::string& path) {
+    append(out, fnv1a64(out));
     AtomicFileWriter file(path);
     file.write(out);
     file.commit();
 }
 
-/// Replaces the network's parameters, buffers and step count with those of a file written by
-/// save_native for the same network type; on any error the network is left unchanged.
+/// "tensor "0.weight" at [3, 1]": element `index` of the parameters (or buffers), in PyTorch's
+/// logical layout, as the safetensors loader reports it.
 template <class Net>
-void load_native(Net& net, const std::string& path) {
+std::string locate(const Net& net, std::size_t index, bool buffer) {
+    std::size_t offset = 0;
+    for (const auto& t : net.named_tensors()) {
+        if (t.is_buffer != buffer) continue;
+        if (index < offset + t.value.size()) {
+            const std::size_t k = index - offset;
+            if (t.info.rank == 1) return "tensor \"" + t.name + "\" at [" + std::to_string(k) + "]";
+            const bool transposed = t.info.storage == Storage::transposed;
+            const std::size_t i = transposed ? k % t.info.dims[0] : k / t.info.dims[1];
+            const std::size_t j = transposed ? k / t.info.dims[0] : k % t.info.dims[1];
+            return "tensor \"" + t.name + "\" at [" + std::to_string(i) + ", " + std::to_string(j) + "]";
+        }
+        offset += t.value.size();
+    }
+    return "no tensor";  // unreachable: the counts were checked against the network's
+}
+
+/// Parses and checks a whole file for network type Net; throws typenet::error (prefixed with the
+/// reader's caller and the path) on any problem. `net` only names tensors in messages.
+template <class Net>
+Staged<typename Net::scalar> parse(const Net& net, const std::string& bytes, Reader& in) {
     using T = typename Net::scalar;
-    const std::string bytes = read_file(path, "load");
-    native_detail::Reader in(bytes, path);
     if (bytes.size() < sizeof native_magic || std::memcmp(bytes.data(), native_magic, sizeof native_magic) != 0)
         in.fail("not a typenet model file (wrong magic; expected \"TYPENET\")");
     in.skip(sizeof native_magic, "magic");
-    if (const auto version = in.get<std::uint32_t>("version"); version != native_version)
+    const auto version = in.get<std::uint32_t>("version");
+    if (version != native_version && version != native_checkpoint_version)
         in.fail("unknown format version " + std::to_string(version) + "; this typenet reads version " +
-                std::to_string(native_version));
+                std::to_string(native_version) + " (models) or " + std::to_string(native_checkpoint_version) +
+                " (checkpoints)");
     if (const auto scalar = in.get<std::uint32_t>("scalar size"); scalar != sizeof(T))
         in.fail("the file holds " + std::to_string(scalar * 8) + "-bit parameters, this network has " +
                 std::to_string(sizeof(T) * 8) + "-bit ones");
@@ -123,11 +175,38 @@ void load_native(Net& net, const std::string& path) {
     if (in.get<std::uint64_t>("parameter count") != Net::parameter_count ||
         in.get<std::uint64_t>("buffer count") != Net::buffer_count)
         in.fail("parameter or buffer count differs from the network's");
-    const auto steps = in.get<std::uint64_t>("step count");
+    Staged<T> staged;
+    staged.train_steps = in.get<std::uint64_t>("step count");
     const char* parameters = in.here();
     in.skip(Net::parameter_count * sizeof(T), "parameters");
     const char* buffers = in.here();
     in.skip(Net::buffer_count * sizeof(T), "buffers");
+
+    if (version == native_checkpoint_version) {
+        staged.seed = in.get<std::uint64_t>("seed");
+        OptimizerState state;
+        state.kind = in.get_bytes(in.get<std::uint32_t>("optimizer kind size"), "optimizer kind");
+        state.steps = in.get<std::uint64_t>("optimizer step count");
+        const auto count = in.get<std::uint32_t>("optimizer vector count");
+        if (count > max_state_vectors)
+            in.fail("the optimizer state claims " + std::to_string(count) + " vectors (at most " +
+                    std::to_string(max_state_vectors) + "): the file is corrupt");
+        state.vectors.resize(count);
+        for (std::uint32_t v = 0; v < count; ++v) {
+            const auto length = in.get<std::uint64_t>("optimizer vector length");
+            // Checked before the skip so that a corrupt length cannot overflow length * 8.
+            if (length != 0 && length != Net::parameter_count)
+                in.fail("the " + state.kind + " state vector " + std::to_string(v) + " holds " +
+                        std::to_string(length) + " values, the network has " + std::to_string(Net::parameter_count) +
+                        " parameters");
+            const char* values = in.here();
+            in.skip(length * sizeof(double), "optimizer state");
+            state.vectors[v].resize(length);
+            if (length != 0) std::memcpy(state.vectors[v].data(), values, length * sizeof(double));
+        }
+        staged.optimizer = std::move(state);
+    }
+
     const std::size_t checked_size = in.position();
     const auto checksum = in.get<std::uint64_t>("checksum");
     if (in.position() != bytes.size())
@@ -135,17 +214,100 @@ void load_native(Net& net, const std::string& path) {
     if (checksum != fnv1a64(std::string_view(bytes.data(), checked_size)))
         in.fail("checksum mismatch: the file is corrupt");
 
-    std::vector<T> values(Net::parameter_count + Net::buffer_count);
-    std::memcpy(values.data(), parameters, Net::parameter_count * sizeof(T));
-    std::memcpy(values.data() + Net::parameter_count, buffers, Net::buffer_count * sizeof(T));
-    for (std::size_t i = 0; i < values.size(); ++i)
-        if (!std::isfinite(values[i]))
-            in.fail(std::string(std::isnan(values[i]) ? "NaN" : "infinite value") + " in the " +
-                    (i < Net::parameter_count ? "parameters at index " + std::to_string(i)
-                                              : "buffers at index " + std::to_string(i - Net::parameter_count)));
-    std::copy_n(values.begin(), Net::parameter_count, net.parameters().begin());
-    std::copy(values.begin() + Net::parameter_count, values.end(), net.buffers().begin());
-    NativeFormatAccess::set_train_steps(net, steps);
+    staged.values.resize(Net::parameter_count + Net::buffer_count);
+    std::memcpy(staged.values.data(), parameters, Net::parameter_count * sizeof(T));
+    std::memcpy(staged.values.data() + Net::parameter_count, buffers, Net::buffer_count * sizeof(T));
+    for (std::size_t i = 0; i < staged.values.size(); ++i)
+        if (!std::isfinite(staged.values[i])) {
+            const bool buffer = i >= Net::parameter_count;
+            const std::size_t at = buffer ? i - Net::parameter_count : i;
+            in.fail(std::string(std::isnan(staged.values[i]) ? "NaN" : "infinite value") + " in the " +
+                    (buffer ? "buffers" : "parameters") + " at index " + std::to_string(at) + " (" +
+                    locate(net, at, buffer) + ")");
+        }
+    return staged;
+}
+
+/// Puts staged network values in place; cannot throw.
+template <class Net>
+void commit(Net& net, const Staged<typename Net::scalar>& staged) noexcept {
+    std::copy_n(staged.values.begin(), Net::parameter_count, net.parameters().begin());
+    std::copy(staged.values.begin() + Net::parameter_count, staged.values.end(), net.buffers().begin());
+    NativeFormatAccess::set_train_steps(net, staged.train_steps);
+}
+
+}  // namespace native_detail
+
+/// Writes the network's parameters, buffers and step count to `path` atomically (version 1).
+template <class Net>
+void save_native(const Net& net, const std::string& path) {
+    native_detail::write_with_checksum(native_detail::network_part(net, native_version, 0), path);
+}
+
+/// Writes a checkpoint (version 2) atomically: the network as save_native does, its seed (dropout
+/// masks are keyed on it), and the optimizer's state, so that training resumes bit for bit.
+template <class Net, ResumableOptimizer Optimizer>
+void save_native(const Net& net, const Optimizer& optimizer, const std::string& path) {
+    const OptimizerState state = optimizer.export_state();
+    // An optimizer that stepped another network would write a checkpoint no network could load.
+    optim_detail::check_state(state, Optimizer::state_kind, Optimizer::state_vectors, "save_checkpoint: " + path + ": ",
+                              Net::parameter_count);
+    std::size_t extra = 64 + state.kind.size();
+    for (const auto& v : state.vectors) extra += 8 + v.size() * sizeof(double);
+    std::string out = native_detail::network_part(net, native_checkpoint_version, extra);
+    native_detail::append(out, static_cast<std::uint64_t>(net.seed().value));
+    native_detail::append(out, static_cast<std::uint32_t>(state.kind.size()));
+    out += state.kind;
+    native_detail::append(out, state.steps);
+    native_detail::append(out, static_cast<std::uint32_t>(state.vectors.size()));
+    for (const auto& v : state.vectors) {
+        native_detail::append(out, static_cast<std::uint64_t>(v.size()));
+        out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+    }
+    native_detail::write_with_checksum(std::move(out), path);
+}
+
+/// Replaces the network's parameters, buffers and step count with those of a file written by
+/// save_native (a model or a checkpoint, whose optimizer part it ignores) for the same network
+/// type; on any error the network is left unchanged.
+template <class Net>
+void load_native(Net& net, const std::string& path) {
+    const std::string bytes = read_file(path, "load");
+    native_detail::Reader in(bytes, path);
+    native_detail::commit(net, native_detail::parse(net, bytes, in));
+}
+
+/// Loads a checkpoint: the network (parameters, buffers, step count, seed) and the optimizer's
+/// state. Throws typenet::error, changing neither, for a model file without optimizer state, for
+/// another optimizer's state (naming both kinds) or state of another size (naming both sizes).
+template <class Net, ResumableOptimizer Optimizer>
+void load_native(Net& net, Optimizer& optimizer, const std::string& path) {
+    const std::string bytes = read_file(path, "load_checkpoint");
+    native_detail::Reader in(bytes, path, "load_checkpoint");
+    auto staged = native_detail::parse(net, bytes, in);
+    if (!staged.optimizer)
+        in.fail("the file holds no optimizer state (a model written by save(path), not a checkpoint; load it with "
+                "load(path))");
+    try {
+        optim_detail::check_state(*staged.optimizer, Optimizer::state_kind, Optimizer::state_vectors, "",
+                                  Net::parameter_count);
+    } catch (const error& e) {
+        std::string what = e.what();
+        if (what.rfind("typenet: ", 0) == 0) what.erase(0, 9);
+        in.fail(what);
+    }
+    // Checked here, not in parse: net.load of a checkpoint needs only the network part.
+    const OptimizerState& state = *staged.optimizer;
+    for (std::size_t v = 0; v < state.vectors.size(); ++v)
+        for (std::size_t i = 0; i < state.vectors[v].size(); ++i)
+            if (const double x = state.vectors[v][i]; !std::isfinite(x))
+                in.fail(std::string(std::isnan(x) ? "NaN" : "infinite value") + " in the " + state.kind +
+                        " state vector " + std::string(Optimizer::state_vectors[v]) + " at index " +
+                        std::to_string(i) + " (" + native_detail::locate(net, i, false) + ")");
+    // Nothing below throws: the optimizer takes the checked vectors by move.
+    optimizer.import_state(std::move(*staged.optimizer));
+    native_detail::commit(net, staged);
+    NativeFormatAccess::set_seed(net, decltype(net.seed()){*staged.seed});
 }
 
 }  // namespace typenet::io
