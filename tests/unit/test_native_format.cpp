@@ -280,7 +280,8 @@ TEST_CASE("bad checkpoints throw typenet::error and leave network and optimizer 
     const std::string sizes = std::to_string(Dropped::parameter_count) + " values, the network has " +
                               std::to_string(decltype(other)::parameter_count) + " parameters";
     REQUIRE_THROWS_WITH(save_checkpoint(other, source_opt, path),
-                        Catch::Matchers::Contains("save_checkpoint: " + path + ": the Adam state vector m holds " + sizes));
+                        Catch::Matchers::Contains("save_checkpoint: " + path + ": the Adam state vector m holds " +
+                                                  sizes));
     Adam other_opt;
     save_checkpoint(other, other_opt, path);
     expect_error("the file holds a different network");
