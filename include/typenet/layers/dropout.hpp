@@ -50,6 +50,8 @@ public:
     /// loop (element index row·width + column), so fused and unfused training agree bit for bit.
     struct Pointwise {
         using V = simd::batch<T>;
+        /// Backward needs neither the input nor the output: a fused backward need not recompute them.
+        static constexpr bool backward_uses_values = false;
         Philox stream;
         bool active;
 
@@ -62,11 +64,19 @@ public:
         V masked(const V& v, const simd::RegisterSpan<T>& at) const {
             alignas(64) T keep[simd::lanes<T>] = {};
             const std::uint64_t first = at.row * width + at.col;
-            Philox::block words{};
-            for (std::size_t lane = 0; lane < at.count; ++lane) {
-                const std::uint64_t index = first + lane;
-                if (lane == 0 || index % 4 == 0) words = stream(index / 4);
-                keep[lane] = words[index % 4] >= threshold ? T{1} : T{0};
+            if (first % 4 == 0 && at.count % 4 == 0) {
+                // Whole Philox blocks: independent, so their rounds overlap in the pipeline.
+                for (std::size_t lane = 0; lane < at.count; lane += 4) {
+                    const Philox::block words = stream((first + lane) / 4);
+                    for (std::size_t k = 0; k < 4; ++k) keep[lane + k] = words[k] >= threshold ? T{1} : T{0};
+                }
+            } else {
+                Philox::block words{};
+                for (std::size_t lane = 0; lane < at.count; ++lane) {
+                    const std::uint64_t index = first + lane;
+                    if (lane == 0 || index % 4 == 0) words = stream(index / 4);
+                    keep[lane] = words[index % 4] >= threshold ? T{1} : T{0};
+                }
             }
             return xsimd::select(V::load_aligned(keep) != V(T{0}), v * V(scale), V(T{0}));
         }

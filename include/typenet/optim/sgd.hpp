@@ -34,6 +34,20 @@ struct SGD {
         auto params = net.parameters();
         auto grads = net.gradients();
         const bool first = momentum != 0.0 && optim_detail::prepare_state(velocity, params.size());
+        if (momentum != 0.0 && !first && !nesterov && weight_decay == 0.0 && l1 == 0.0) {
+            // The common case without a branch in the loop, so that it vectorizes: the general loop
+            // below runs scalar and took a quarter of a W1 training step.
+            const double keep = momentum, take = 1.0 - dampening;
+            T* p = params.data();
+            const T* gr = grads.data();
+            double* vel = velocity.data();
+            for (std::size_t i = 0; i < params.size(); ++i) {
+                const double v = keep * vel[i] + take * static_cast<double>(gr[i]);
+                vel[i] = v;
+                p[i] = static_cast<T>(static_cast<double>(p[i]) - lr * v);
+            }
+            return;
+        }
         for (std::size_t i = 0; i < params.size(); ++i) {
             const double theta = static_cast<double>(params[i]);
             double g = optim_detail::penalized(static_cast<double>(grads[i]), theta, weight_decay, l1);

@@ -32,12 +32,29 @@ struct PointwiseChain {
             register_type values[size + 1];
             values[0] = x;
             [&]<std::size_t... I>(std::index_sequence<I...>) {
-                ((values[I + 1] = std::get<I>(ops).forward(values[I], at)), ...);
+                // Only as far as the last operation that reads its input or output (a trailing Dropout
+                // does not: recomputing its mask would be wasted).
+                ((I < recomputed ? (values[I + 1] = std::get<I>(ops).forward(values[I], at), 0) : 0), ...);
                 ((dy = std::get<size - 1 - I>(ops).backward(dy, values[size - 1 - I], values[size - I], at)), ...);
             }(std::index_sequence_for<Ops...>{});
             return dy;
         }
     }
+
+private:
+    template <class Op>
+    static constexpr bool uses_values = [] {
+        if constexpr (requires { Op::backward_uses_values; }) return Op::backward_uses_values;
+        else return true;
+    }();
+    /// How many operations a backward must run forward again: up to the last that uses its values.
+    static constexpr std::size_t recomputed = [] {
+        constexpr bool uses[] = {uses_values<Ops>..., false};
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < size; ++i)
+            if (uses[i]) n = i + 1;
+        return n;
+    }();
 };
 
 /// GEMM epilogue running a chain on each output register.
