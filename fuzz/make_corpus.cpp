@@ -11,8 +11,10 @@
 #include <zlib.h>
 
 #include "fuzz_common.hpp"
+#include "typenet/io/checkpoint.hpp"
 #include "typenet/io/read_file.hpp"
 #include "typenet/loss/softmax_cross_entropy.hpp"
+#include "typenet/optim/adam.hpp"
 #include "typenet/optim/sgd.hpp"
 
 namespace fs = std::filesystem;
@@ -71,6 +73,13 @@ int main(int argc, char** argv) {
     std::string version = model;
     version[8] = 2;
     put(root / "native" / "version2.tnet", version);
+    // A checkpoint (version 2): the network, its seed and Adam's state with all three vectors.
+    typenet::Adam adam{.lr = 0.01, .amsgrad = true};
+    for (int i = 0; i < 2; ++i) net.train_step(x, std::vector<int>{0, 2, 1}, typenet::SoftmaxCrossEntropy{}, adam);
+    const fs::path checkpoint = root / "native" / "checkpoint.tnet";
+    typenet::save_checkpoint(net, adam, checkpoint.string());
+    const std::string state = get(checkpoint);
+    put(root / "native" / "checkpoint_truncated.tnet", state.substr(0, state.size() - 40));
 
     // safetensors
     const fs::path st = root / "safetensors" / "valid.safetensors";
