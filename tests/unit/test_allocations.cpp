@@ -124,3 +124,26 @@ TEST_CASE("a smaller batch after a larger one allocates nothing; the larger one 
     CHECK(testing::allocations_during([&] { sum += net.train_step(big, y64, SoftmaxCrossEntropy{}, opt); }) == 0);
     CHECK(std::isfinite(sum));
 }
+
+TEST_CASE("batch predict into an output allocates nothing after its first call at a batch size", "[allocations]") {
+    const Card net{Seed{2}};
+    const Matrix<float> x = inputs(64, 3), small = inputs(5, 4);
+    Matrix<float> out, out_small;
+    net.predict(x, out);  // sizes this thread's workspace and the output
+    net.predict(small, out_small);
+    CHECK(testing::allocations_during([&] {
+        for (int i = 0; i < 3; ++i) {
+            net.predict(x, out);
+            net.predict(small, out_small);
+        }
+    }) == 0);
+    const bool same = out == net.predict(x);  // the returning form gives the same values
+    CHECK(same);
+}
+
+TEST_CASE("train_step with two threads allocates nothing after its first call", "[allocations]") {
+    Card net{Seed{3}};
+    net.set_threads(2);
+    SGD opt{.lr = 0.01, .momentum = 0.9};
+    CHECK(steady_state_allocations(net, opt, inputs(64, 5), classes(64)) == 0);
+}

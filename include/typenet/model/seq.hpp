@@ -16,11 +16,13 @@
 #include "typenet/core/layer.hpp"
 #include "typenet/core/random.hpp"
 #include "typenet/core/tensor.hpp"
+#include "typenet/core/thread_pool.hpp"
 #include "typenet/io/native_format.hpp"
 #include "typenet/io/safetensors.hpp"
 #include "typenet/model/layer_chain.hpp"
 #include "typenet/model/summary.hpp"
 #include "typenet/simd/gemm.hpp"
+#include "typenet/simd/parallel.hpp"
 #include "typenet/simd/pointwise_chain.hpp"
 
 namespace typenet {
@@ -154,6 +156,15 @@ public:
     void set_fused(bool fused) { fused_ = fused; }
     bool fused() const { return fused_; }
 
+    /// Threads that forward, backward and train_step (with the optimizer's update) may use, the calling
+    /// thread included; 1 (the default) starts none. Work is split by output columns in a fixed way, so
+    /// the results are bitwise identical for any count. predict always runs on the calling thread.
+    void set_threads(std::size_t threads) {
+        if (threads == 0) throw error("set_threads: the thread count must be at least 1");
+        if (threads != pool_.size()) pool_ = ThreadPool(threads);
+    }
+    std::size_t threads() const { return pool_.size(); }
+
     // ---- training, step by step --------------------------------------------------------------------
 
     /// Runs the network in the given mode and keeps what backward needs; returns the outputs.
@@ -188,6 +199,7 @@ public:
         const std::size_t batch = checked_batch(x, "train_step");
         if (batch == 0) throw error("train_step: the batch is empty (0 rows)");
         reserve(batch);
+        const simd::PoolScope threads(&pool_);
         forward_pass(x.data(), batch, Mode::Train);
         const T value = loss.evaluate(BatchView<const T, output_size>{activations_[N - 1].data(), batch}, targets,
                                       BatchView<T, output_size>{loss_gradient_.data(), batch});
@@ -343,6 +355,7 @@ private:
     }
 
     void forward_pass(const T* x, std::size_t batch, Mode mode) {
+        const simd::PoolScope threads(&pool_);
         if (mode == Mode::Train) ++train_steps_;
         input_ = x;
         forward_batch_ = batch;
@@ -412,6 +425,7 @@ private:
 
     /// Overwrites `output_gradient` (one of the network's own buffers) when fused.
     void backward_pass(T* output_gradient, std::size_t batch, T* input_gradient) {
+        const simd::PoolScope threads(&pool_);
         if (fused_) backward_stage<training_plan_.stage_head[N - 1]>(output_gradient, batch, input_gradient, 0);
         else backward_layers(output_gradient, batch, input_gradient, std::make_index_sequence<N>{});
     }
@@ -499,6 +513,7 @@ private:
     layer_tuple layers_{};
     std::uint64_t train_steps_ = 0;
     bool fused_ = true;
+    ThreadPool pool_{1};
 
     // Training workspace, sized by reserve(); activations_[i] is the output of layer i.
     std::size_t reserved_batch_ = 0, forward_batch_ = 0;

@@ -41,6 +41,7 @@
 
 #include "typenet/simd/arch.hpp"
 #include "typenet/simd/pack.hpp"
+#include "typenet/simd/parallel.hpp"
 #include "typenet/simd/reduce.hpp"
 #include "typenet/simd/register_span.hpp"
 
@@ -154,11 +155,14 @@ template <std::size_t N>
 using index = std::integral_constant<std::size_t, N>;
 
 /// Calls f(index<R>{}, index<V>{}, index<Last>{}, row0, col0) for tiles covering the m × Width output of
-/// an NN product: standard tiles (tile_rows × panel_width), the row remainder in tiles of 8 and 4 rows,
-/// and the last (< 4) rows one at a time with wide tiles. A call site thus instantiates a handful of
-/// tile kernels, not one per row count, and a batch of 1 streams each weight row once, contiguously.
+/// an NN product with reduction length `depth`: standard tiles (tile_rows × panel_width), the row
+/// remainder in tiles of 8 and 4 rows, and the last (< 4) rows one at a time with wide tiles. A call site
+/// thus instantiates a handful of tile kernels, not one per row count, and a batch of 1 streams each
+/// weight row once, contiguously. With a current pool, each thread takes a contiguous run of column
+/// blocks (a tile is computed the same way whichever thread runs it, and the column sums of a column
+/// are flushed by one thread in row order), so the result does not depend on the thread count.
 template <class T, std::size_t Width, class F>
-inline void for_each_nn_tile(std::size_t m, F&& f) {
+inline void for_each_nn_tile(std::size_t m, std::size_t depth, F&& f) {
     using G = GemmGeometry<T>;
     constexpr std::size_t lanes = G::lanes;
     constexpr std::size_t MR = G::tile_rows;
@@ -178,28 +182,36 @@ inline void for_each_nn_tile(std::size_t m, F&& f) {
     std::size_t blocked = m / MR * MR;
     if (MR > 8 && m - blocked >= 8) blocked += 8;
     blocked += (m - blocked) / 4 * 4;
-    if (blocked != 0) {
-        constexpr std::size_t width = G::panel_width;
+    run_parts(m * Width * depth, [&](std::size_t part, std::size_t parts) {
+        if (blocked != 0) {
+            constexpr std::size_t width = G::panel_width;
+            constexpr std::size_t full = Width / width;
+            constexpr std::size_t tail = Width % width;
+            constexpr std::size_t blocks = full + (tail != 0);
+            for (std::size_t c = 0; c < full; ++c)
+                if (owns(c, blocks, part, parts)) standard_rows(index<G::panel_registers>{}, index<lanes>{}, c * width);
+            if constexpr (tail != 0) {
+                constexpr std::size_t tv = (tail + lanes - 1) / lanes;
+                if (owns(full, blocks, part, parts))
+                    standard_rows(index<tv>{}, index<tail - (tv - 1) * lanes>{}, full * width);
+            }
+        }
+        constexpr std::size_t regs = (Width + lanes - 1) / lanes;
+        constexpr std::size_t wide = regs < G::wide_registers ? regs : G::wide_registers;
+        constexpr std::size_t width = wide * lanes;
         constexpr std::size_t full = Width / width;
         constexpr std::size_t tail = Width % width;
-        for (std::size_t c = 0; c < full; ++c) standard_rows(index<G::panel_registers>{}, index<lanes>{}, c * width);
-        if constexpr (tail != 0) {
-            constexpr std::size_t tv = (tail + lanes - 1) / lanes;
-            standard_rows(index<tv>{}, index<tail - (tv - 1) * lanes>{}, full * width);
+        constexpr std::size_t blocks = full + (tail != 0);
+        for (std::size_t row = blocked; row < m; ++row) {
+            for (std::size_t c = 0; c < full; ++c)
+                if (owns(c, blocks, part, parts)) f(index<1>{}, index<wide>{}, index<lanes>{}, row, c * width);
+            if constexpr (tail != 0) {
+                constexpr std::size_t tv = (tail + lanes - 1) / lanes;
+                if (owns(full, blocks, part, parts))
+                    f(index<1>{}, index<tv>{}, index<tail - (tv - 1) * lanes>{}, row, full * width);
+            }
         }
-    }
-    constexpr std::size_t regs = (Width + lanes - 1) / lanes;
-    constexpr std::size_t wide = regs < G::wide_registers ? regs : G::wide_registers;
-    constexpr std::size_t width = wide * lanes;
-    constexpr std::size_t full = Width / width;
-    constexpr std::size_t tail = Width % width;
-    for (std::size_t row = blocked; row < m; ++row) {
-        for (std::size_t c = 0; c < full; ++c) f(index<1>{}, index<wide>{}, index<lanes>{}, row, c * width);
-        if constexpr (tail != 0) {
-            constexpr std::size_t tv = (tail + lanes - 1) / lanes;
-            f(index<1>{}, index<tv>{}, index<tail - (tv - 1) * lanes>{}, row, full * width);
-        }
-    }
+    });
 }
 
 /// One NN tile of the forward product: multiply, epilogue, store, column sums. Not inlined into the
@@ -346,7 +358,7 @@ void gemm_forward(std::size_t m, const T* x, InOut<const T> w, T* y, Epilogue&& 
             return;
         }
     }
-    detail::for_each_nn_tile<T, N>(m, [&](auto r, auto v, auto last, std::size_t row0, std::size_t col0) {
+    detail::for_each_nn_tile<T, N>(m, K, [&](auto r, auto v, auto last, std::size_t row0, std::size_t col0) {
         detail::forward_tile<T, N, decltype(r)::value, decltype(v)::value, decltype(last)::value, K, N>(
             K, row0, col0, x + row0 * K, w.data + col0, y, epilogue, stats);
     });
@@ -366,7 +378,7 @@ void gemm_forward(std::size_t m, const T* x, OutIn<const T> w, T* y, T* scratch,
 template <class T, std::size_t K, std::size_t N>
 void gemm_input_gradient(std::size_t m, const T* dy, OutIn<const T> w, T* dx, Update update = Update::overwrite) {
     // Tile rows = rows of dX, columns = k; the reduction runs over n along dY's rows and W's rows.
-    detail::for_each_nn_tile<T, K>(m, [&](auto r, auto v, auto last, std::size_t row0, std::size_t col0) {
+    detail::for_each_nn_tile<T, K>(m, N, [&](auto r, auto v, auto last, std::size_t row0, std::size_t col0) {
         detail::product_tile<T, decltype(r)::value, decltype(v)::value, decltype(last)::value, N, 1, K, K>(
             N, dy + row0 * N, w.data + col0, dx + row0 * K + col0, update);
     });
@@ -410,7 +422,7 @@ void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, InOut<T> dw, U
     }
     // Tile rows = inputs k (broadcast from the rows of X), columns = outputs n (rows of dY); the
     // reduction runs over the batch.
-    detail::for_each_nn_tile<T, N>(K, [&](auto r, auto v, auto last, std::size_t k0, std::size_t col0) {
+    detail::for_each_nn_tile<T, N>(K, m, [&](auto r, auto v, auto last, std::size_t k0, std::size_t col0) {
         detail::product_tile<T, decltype(r)::value, decltype(v)::value, decltype(last)::value, 1, K, N, N>(
             m, x + k0, dy + col0, dw.data + k0 * N + col0, update);
     });
@@ -423,7 +435,7 @@ void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, OutIn<T> dw, U
         if (update == Update::overwrite) std::fill_n(dw.data, K * N, T{0});
         return;
     }
-    detail::for_each_nn_tile<T, K>(N, [&](auto r, auto v, auto last, std::size_t n0, std::size_t col0) {
+    detail::for_each_nn_tile<T, K>(N, m, [&](auto r, auto v, auto last, std::size_t n0, std::size_t col0) {
         detail::product_tile<T, decltype(r)::value, decltype(v)::value, decltype(last)::value, 1, N, K, K>(
             m, dy + n0, x + col0, dw.data + n0 * K + col0, update);
     });
@@ -438,18 +450,21 @@ void apply_prologue(std::size_t m, const T* in, T* out, F&& f, const ColumnStats
     constexpr std::size_t regs = (N + lanes - 1) / lanes;
     constexpr std::size_t last = N - (regs - 1) * lanes;
     // Column-major over registers so each column's sums stay in two registers for the whole batch.
-    for (std::size_t j = 0; j < regs; ++j) {
-        const std::size_t col = j * lanes;
-        const std::size_t count = j == regs - 1 ? last : lanes;
-        ColumnAccumulator<T> sums;
-        for (std::size_t r = 0; r < m; ++r) {
-            const RegisterSpan<T> at{r, col, count};
-            const batch<T> v = f(at.load(in, N), at);
-            detail::store_first(out + r * N + col, v, count);
-            sums.add(v);
+    run_parts(m * N, [&](std::size_t part, std::size_t parts) {
+        for (std::size_t j = 0; j < regs; ++j) {
+            if (!owns(j, regs, part, parts)) continue;
+            const std::size_t col = j * lanes;
+            const std::size_t count = j == regs - 1 ? last : lanes;
+            ColumnAccumulator<T> sums;
+            for (std::size_t r = 0; r < m; ++r) {
+                const RegisterSpan<T> at{r, col, count};
+                const batch<T> v = f(at.load(in, N), at);
+                detail::store_first(out + r * N + col, v, count);
+                sums.add(v);
+            }
+            if (stats.active()) sums.flush(stats, col, count);
         }
-        if (stats.active()) sums.flush(stats, col, count);
-    }
+    });
 }
 
 }  // namespace typenet::simd

@@ -1,0 +1,109 @@
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "typenet/core/error.hpp"
+
+namespace typenet {
+
+/// A fixed team of threads that runs one job at a time, split into size() parts: the calling thread runs
+/// part 0 and size() − 1 workers the others. Dispatching a job allocates nothing. Kernels split their
+/// work by output columns, each part always the same columns for a given size, so results do not depend
+/// on the number of threads (docs/design.md, "Threads").
+/// Copies start their own workers (a network copied with its pool must not share it).
+class ThreadPool {
+public:
+    /// `threads` ≥ 1 in all: the caller plus threads − 1 workers.
+    explicit ThreadPool(std::size_t threads = 1) : shared_(std::make_unique<Shared>()) {
+        if (threads == 0) throw error("ThreadPool: the thread count must be at least 1");
+        shared_->parts = threads;
+        workers_.reserve(threads - 1);
+        for (std::size_t part = 1; part < threads; ++part)
+            workers_.emplace_back([s = shared_.get(), part] { s->work(part); });
+    }
+    ThreadPool(const ThreadPool& other) : ThreadPool(other.size()) {}
+    ThreadPool& operator=(const ThreadPool& other) {
+        if (this != &other && other.size() != size()) *this = ThreadPool(other.size());
+        return *this;
+    }
+    ThreadPool(ThreadPool&&) noexcept = default;
+    ThreadPool& operator=(ThreadPool&& other) noexcept {
+        if (this != &other) {
+            stop();
+            shared_ = std::move(other.shared_);
+            workers_ = std::move(other.workers_);
+        }
+        return *this;
+    }
+    ~ThreadPool() { stop(); }
+
+    /// Threads in the team, the caller included.
+    std::size_t size() const { return shared_ ? shared_->parts : 1; }
+
+    /// Calls job(part, size()) once for every part in [0, size()), concurrently, and returns when all
+    /// have returned. The job must not throw.
+    template <class Job>
+    void run(Job& job) {
+        if (!shared_ || shared_->parts == 1) {
+            job(std::size_t{0}, std::size_t{1});
+            return;
+        }
+        Shared& s = *shared_;
+        s.job = &job;
+        s.call = [](void* j, std::size_t part, std::size_t parts) { (*static_cast<Job*>(j))(part, parts); };
+        s.pending.store(s.parts - 1, std::memory_order_relaxed);
+        s.generation.fetch_add(1, std::memory_order_release);
+        s.generation.notify_all();
+        job(std::size_t{0}, s.parts);
+        for (int spin = 0; s.pending.load(std::memory_order_acquire) != 0; ++spin)
+            if (spin > spin_limit) {
+                const std::size_t left = s.pending.load(std::memory_order_acquire);
+                if (left != 0) s.pending.wait(left, std::memory_order_acquire);
+            }
+    }
+
+private:
+    // Spinning this long before sleeping keeps the back-to-back jobs of one training step from paying a
+    // futex wake-up each (a few microseconds), without burning a core between steps.
+    static constexpr int spin_limit = 20000;
+
+    struct Shared {
+        std::size_t parts = 1;
+        std::atomic<std::uint64_t> generation{0};
+        std::atomic<std::size_t> pending{0};
+        std::atomic<bool> stopping{false};
+        void* job = nullptr;
+        void (*call)(void*, std::size_t, std::size_t) = nullptr;
+
+        void work(std::size_t part) {
+            std::uint64_t seen = 0;
+            for (;;) {
+                for (int spin = 0; generation.load(std::memory_order_acquire) == seen; ++spin)
+                    if (spin > spin_limit) generation.wait(seen, std::memory_order_acquire);
+                seen = generation.load(std::memory_order_acquire);
+                if (stopping.load(std::memory_order_acquire)) return;
+                call(job, part, parts);
+                if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) pending.notify_one();
+            }
+        }
+    };
+
+    void stop() {
+        if (!shared_) return;
+        shared_->stopping.store(true, std::memory_order_release);
+        shared_->generation.fetch_add(1, std::memory_order_release);
+        shared_->generation.notify_all();
+        for (std::thread& t : workers_) t.join();
+        workers_.clear();
+        shared_.reset();
+    }
+
+    std::unique_ptr<Shared> shared_;
+    std::vector<std::thread> workers_;
+};
+
+}  // namespace typenet
