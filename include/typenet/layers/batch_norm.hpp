@@ -13,6 +13,7 @@
 #include "typenet/core/real.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/simd/arch.hpp"
+#include "typenet/simd/parallel.hpp"
 #include "typenet/simd/register_span.hpp"
 
 namespace typenet {
@@ -69,7 +70,7 @@ public:
         const T* beta = s.parameters + channels;
         T* running_mean = s.buffers;
         T* running_var = s.buffers + channels;
-        for (std::size_t ch = 0; ch < channels; ++ch) {
+        for_channels(x.rows, [&](std::size_t ch) {
             // Two passes (mean, then squared deviations) in a wider type: E[x²] − E[x]² cancels
             // catastrophically when |mean| ≫ std.
             accumulator sum = 0;
@@ -87,7 +88,7 @@ public:
             running_mean[ch] = static_cast<T>((1 - momentum) * running_mean[ch] + momentum * mean);
             running_var[ch] = static_cast<T>((1 - momentum) * running_var[ch] + momentum * unbiased);
             normalize(x, y, ch, Centre(mean), gamma[ch] * inv_std_[ch], beta[ch]);
-        }
+        });
         s.buffers[2 * channels] += T{1};
         rows_ = x.rows;
     }
@@ -134,7 +135,7 @@ public:
         T* dgamma = s.gradients;
         T* dbeta = s.gradients + channels;
         const accumulator n = static_cast<accumulator>(x.rows * inner);
-        for (std::size_t ch = 0; ch < channels; ++ch) {
+        for_channels(x.rows, [&](std::size_t ch) {
             const Centre mean(train ? mean_[ch] : s.buffers[ch]);
             const T inv_std = train ? inv_std_[ch] : running_inv_std(s.buffers, ch);
             accumulator sum_dy = 0, sum_dy_xhat = 0;
@@ -144,18 +145,18 @@ public:
             });
             dgamma[ch] += static_cast<T>(sum_dy_xhat);
             dbeta[ch] += static_cast<T>(sum_dy);
-            if (dx.data == nullptr) continue;
+            if (dx.data == nullptr) return;
             const T scale = gamma[ch] * inv_std;
             if (!train) {
                 for_each_in_channel(x.rows, ch, [&](std::size_t i) { dx.data[i] = dy.data[i] * scale; });
-                continue;
+                return;
             }
             const T mean_dy = static_cast<T>(sum_dy / n), mean_dy_xhat = static_cast<T>(sum_dy_xhat / n);
             for_each_in_channel(x.rows, ch, [&](std::size_t i) {
                 const T xhat = mean.deviation(x.data[i]) * inv_std;
                 dx.data[i] = scale * (dy.data[i] - mean_dy - xhat * mean_dy_xhat);
             });
-        }
+        });
     }
 
 private:
@@ -174,6 +175,15 @@ private:
     static T running_inv_std(const T* buffers, std::size_t ch) {
         return static_cast<T>(accumulator{1} /
                               std::sqrt(static_cast<accumulator>(buffers[channels + ch]) + static_cast<accumulator>(eps)));
+    }
+
+    /// Calls f(channel) for every channel, the channels split over the current thread pool (each channel's
+    /// arithmetic is the same whichever thread runs it).
+    template <class F>
+    static void for_channels(std::size_t rows, F&& f) {
+        simd::run_parts(rows * width * 8, [&](std::size_t part, std::size_t parts) {
+            for (std::size_t ch = channels * part / parts, end = channels * (part + 1) / parts; ch < end; ++ch) f(ch);
+        });
     }
 
     /// Calls f(flat index) for every value of channel `ch` in a batch of `rows` samples.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "typenet/optim/penalty.hpp"
+#include "typenet/simd/parallel.hpp"
 
 namespace typenet::optim_detail {
 
@@ -35,7 +36,9 @@ void adam_update(std::span<T> params, std::span<const T> grads, AdamState& s, do
     const double correction2_sqrt = std::sqrt(1.0 - std::pow(beta2, t));
     const double shrink = decoupled ? 1.0 - lr * weight_decay : 1.0;
     const double coupled_decay = decoupled ? 0.0 : weight_decay;
-    for (std::size_t i = 0; i < n; ++i) {
+    // Element by element, so splitting the range over threads changes no result.
+    simd::run_parts(n, [&](std::size_t part, std::size_t parts) {
+    for (std::size_t i = n * part / parts, end = n * (part + 1) / parts; i < end; ++i) {
         double theta = static_cast<double>(params[i]);
         const double g = penalized(static_cast<double>(grads[i]), theta, coupled_decay, l1);
         theta *= shrink;
@@ -46,6 +49,7 @@ void adam_update(std::span<T> params, std::span<const T> grads, AdamState& s, do
         const double denom = std::sqrt(second) / correction2_sqrt + eps;
         params[i] = static_cast<T>(theta - step_size * (s.m[i] / denom));
     }
+    });
 }
 
 /// Hyperparameter checks shared by Adam and AdamW.

@@ -9,6 +9,7 @@
 #include "typenet/core/error.hpp"
 #include "typenet/optim/optimizer_state.hpp"
 #include "typenet/optim/penalty.hpp"
+#include "typenet/simd/parallel.hpp"
 
 namespace typenet {
 
@@ -41,11 +42,15 @@ struct SGD {
             T* p = params.data();
             const T* gr = grads.data();
             double* vel = velocity.data();
-            for (std::size_t i = 0; i < params.size(); ++i) {
-                const double v = keep * vel[i] + take * static_cast<double>(gr[i]);
-                vel[i] = v;
-                p[i] = static_cast<T>(static_cast<double>(p[i]) - lr * v);
-            }
+            const std::size_t n = params.size();
+            // Element by element, so splitting the range over threads changes no result.
+            simd::run_parts(n, [&](std::size_t part, std::size_t parts) {
+                for (std::size_t i = n * part / parts, end = n * (part + 1) / parts; i < end; ++i) {
+                    const double v = keep * vel[i] + take * static_cast<double>(gr[i]);
+                    vel[i] = v;
+                    p[i] = static_cast<T>(static_cast<double>(p[i]) - lr * v);
+                }
+            });
             return;
         }
         for (std::size_t i = 0; i < params.size(); ++i) {
