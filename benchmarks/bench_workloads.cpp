@@ -1,13 +1,17 @@
 // Workloads W1–W4 of ../shared/peers/README.md, measured the way the peer harnesses measure them and
 // printed as the same JSON lines, so typenet's figures sit beside the peers'.
-//   bench_workloads train [threads] [epochs]     W1: epochs 2.. timed, then test accuracy
-//   bench_workloads infer [repetitions]          W2 (batch 1), W3 (batch 256), W4 (8-32-32-1 tanh)
+//   bench_workloads train [threads] [epochs] [--unfused]   W1: epochs 2.. timed, then test accuracy
+//   bench_workloads infer [repetitions] [--unfused]        W2 (batch 1), W3 (batch 256), W4 (8-32-32-1 tanh)
+// --unfused runs every layer on its own (Seq::set_fused(false)), the reference the fused stages are measured
+// against; its lines say "peer":"typenet_unfused" so tables built from the peer name keep the two apart, and
+// every line carries "variant". benchmarks/run_peers.sh runs this beside the peers.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <numeric>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,6 +23,23 @@ using namespace typenet;
 using Card = Seq<Dense<784, 256, He>, BatchNorm, ReLU, Dropout<0.5>, Dense<256, 10, He>>;
 using Tiny = Seq<Dense<8, 32, He>, Tanh, Dense<32, 32, He>, Tanh, Dense<32, 1, He>>;
 constexpr std::size_t batch_size = 64;
+
+bool unfused = false;  // --unfused: set once in main, before any measurement
+
+// set_threads / set_fused are probed rather than called so this file builds against a Seq that lacks them.
+template <class Net>
+void configure(Net& net, int threads) {
+    if constexpr (requires { net.set_fused(false); }) net.set_fused(!unfused);
+    else if (unfused) std::fprintf(stderr, "bench_workloads: this Seq has no set_fused; --unfused ignored\n");
+    if constexpr (requires { net.set_threads(std::size_t{1}); }) net.set_threads(static_cast<std::size_t>(threads));
+    else if (threads != 1) std::fprintf(stderr, "bench_workloads: this Seq has no set_threads; running on 1 thread\n");
+}
+/// The thread count the net really uses, which is what the JSON line must report.
+template <class Net>
+int threads_of(const Net& net) {
+    if constexpr (requires { net.threads(); }) return static_cast<int>(net.threads());
+    else return 1;
+}
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 double cpu_s() {
@@ -35,9 +56,10 @@ void emit(const char* workload, int threads, int batch, const char* metric, doub
           double cpu = -1) {
     char extra[64] = "";
     if (cpu >= 0) std::snprintf(extra, sizeof extra, ",\"cpu_s\":%.4g", cpu);
-    std::printf("{\"peer\":\"typenet\",\"workload\":\"%s\",\"threads\":%d,\"batch\":%d,\"metric\":\"%s\",\"value\":%.6g,"
-                "\"unit\":\"%s\",\"rep\":%d%s}\n",
-                workload, threads, batch, metric, value, unit, rep, extra);
+    std::printf("{\"peer\":\"%s\",\"variant\":\"%s\",\"workload\":\"%s\",\"threads\":%d,\"batch\":%d,\"metric\":\"%s\","
+                "\"value\":%.6g,\"unit\":\"%s\",\"rep\":%d%s}\n",
+                unfused ? "typenet_unfused" : "typenet", unfused ? "unfused" : "fused", workload, threads, batch, metric,
+                value, unit, rep, extra);
     std::fflush(stdout);
 }
 /// Median over blocks of (block time / block size), in seconds — the peers' timing method.
@@ -62,9 +84,11 @@ std::pair<Dataset, Dataset> load_data() {
     return {std::move(train), std::move(test)};
 }
 
-int train(int threads, int epochs) {
+int train(int requested_threads, int epochs) {
     auto [train, test] = load_data();
     Card net{Seed{42}};
+    configure(net, requested_threads);
+    const int threads = threads_of(net);
     SGD opt{.lr = 0.01f, .momentum = 0.9f};
     const std::size_t n = train.size();
     std::vector<std::size_t> order;
@@ -96,6 +120,7 @@ int train(int threads, int epochs) {
 int infer(int repetitions) {
     auto [train, test] = load_data();
     Card net{Seed{42}};
+    configure(net, 1);
     std::array<float, 784> x1;
     std::copy_n(test.x.data(), 784, x1.begin());
     const float x10 = x1[0];
@@ -115,6 +140,7 @@ int infer(int repetitions) {
         if (sink == 12345.f) std::puts("");
     }
     Tiny tiny{Seed{42}};
+    configure(tiny, 1);
     std::array<float, 8> xt{0.1f, -0.2f, 0.3f, 0.4f, -0.5f, 0.6f, 0.7f, -0.8f};
     for (int rep = 0; rep < repetitions; ++rep) {  // W4
         auto call = [&] { xt[0] = 0.1f + 1e-30f * tiny.predict(xt)[0]; };
@@ -127,10 +153,17 @@ int infer(int repetitions) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string mode = argc > 1 ? argv[1] : "infer";
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        if (std::string(argv[i]) == "--unfused") unfused = true;
+        else args.emplace_back(argv[i]);
+    }
+    auto arg = [&](std::size_t i, int fallback) { return args.size() > i ? std::atoi(args[i].c_str()) : fallback; };
+    const std::string mode = args.empty() ? "infer" : args[0];
     try {
-        if (mode == "train") return train(argc > 2 ? std::atoi(argv[2]) : 1, argc > 3 ? std::atoi(argv[3]) : 5);
-        return infer(argc > 2 ? std::atoi(argv[2]) : 5);
+        if (mode == "train") return train(arg(1, 1), arg(2, 5));
+        if (mode != "infer") throw std::invalid_argument("mode must be train or infer, not " + mode);
+        return infer(arg(1, 5));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_workloads: %s\n", e.what());
         return 1;
