@@ -97,8 +97,11 @@ if loads:
     print(f"CPU used by other processes during the runs (cores of 2; /proc/stat minus the run's own): "
           f"median {statistics.median(loads):.2f}, max {max(loads):.2f} over {len(loads)} processes.\n")
 
-pairs = sorted({r["pair"] for r in run_rows.values() if r["side"] == "peer" or not r["pair"].startswith("gemm")},
-               key=lambda p: (p.split("_", 1)[1], p))
+# Peers in the order they ran (PEERS' order), each peer's configurations together.
+pairs = []
+for r in run_rows.values():
+    if not r["pair"].startswith("gemm") and r["pair"] not in pairs:
+        pairs.append(r["pair"])
 print("| workload | better | peer | peer: median [min - max] (n) | typenet, same rounds | typenet / peer | per round |")
 print("|---|---|---|---|---|---|---|")
 threads_seen = sorted({j["threads"] for _, j in runs if j["workload"] == "W1_train"})
