@@ -185,6 +185,24 @@ TEST_CASE("a checkpoint resumes training bit for bit: network, dropout masks, op
     check_resume(AdaDelta{}, "adadelta");
 }
 
+TEST_CASE("net.save(path, optimizer) and net.load(path, optimizer) are the checkpoint functions",
+          "[io][native][checkpoint]") {
+    const std::string path = temp_path("member_checkpoint.tnet");
+    Dropped net{Seed{11}};
+    SGD opt{.lr = 0.05, .momentum = 0.9};
+    train(net, opt, 0, 10);
+    net.save(path, opt);
+    Dropped resumed{Seed{1}};
+    SGD fresh{.lr = 0.05, .momentum = 0.9};
+    resumed.load(path, fresh);
+    train(net, opt, 10, 10);
+    train(resumed, fresh, 10, 10);
+    CHECK(same_bits(net.parameters(), resumed.parameters()));
+    Adam wrong{};
+    REQUIRE_THROWS_AS(resumed.load(path, wrong), error);
+    std::remove(path.c_str());
+}
+
 TEST_CASE("net.load reads a checkpoint's network part; a model file keeps version 1", "[io][native][checkpoint]") {
     const std::string model = temp_path("model_v1.tnet"), checkpoint = temp_path("checkpoint.tnet");
     Dropped net{Seed{3}};

@@ -250,6 +250,12 @@ public:
     /// Loads a file written by save() for this network type; throws typenet::error (naming both
     /// signatures for another type, or the problem with the file) and leaves the network unchanged.
     void load(const std::string& path) { io::load_native(*this, path); }
+    /// save() plus the optimizer's state, to resume training exactly (= save_checkpoint).
+    template <ResumableOptimizer O>
+    void save(const std::string& path, const O& optimizer) const { io::save_native(*this, optimizer, path); }
+    /// Loads a file written by save(path, optimizer) into the network and the optimizer (= load_checkpoint).
+    template <ResumableOptimizer O>
+    void load(const std::string& path, O& optimizer) { io::load_native(*this, optimizer, path); }
 
     /// Saves every parameter and buffer as safetensors with PyTorch nn.Sequential keys ("0.weight").
     void save_safetensors(const std::string& path) const { io::save_safetensors(*this, path); }

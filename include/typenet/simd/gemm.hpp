@@ -320,6 +320,29 @@ template <class T, std::size_t K, std::size_t N, std::size_t BLast>
     transposed_tile<T, N, 1, N, K, BLast>(m, dy, x + k0, BLast, emit);
 }
 
+/// Row `row` of a one-column product: y = epilogue(x·w) for contiguous x and w of length K.
+template <class T, std::size_t K, class Ep>
+[[gnu::noinline]] void dot_row(std::size_t row, const T* x, const T* w, T* y, Ep& ep, const ColumnStats<T>& stats) {
+    using B = batch<T>;
+    constexpr std::size_t lanes = B::size;
+    constexpr std::size_t full = K / lanes;
+    // Two independent accumulators halve the dependent FMA chain.
+    B acc[2] = {B(T{0}), B(T{0})};
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < full; ++i)
+        acc[i % 2] = xsimd::fma(B::load_unaligned(x + i * lanes), B::load_unaligned(w + i * lanes), acc[i % 2]);
+    if constexpr (K % lanes != 0)
+        acc[full % 2] = xsimd::fma(load_first(x + full * lanes, K % lanes), load_first(w + full * lanes, K % lanes),
+                                   acc[full % 2]);
+    const B out = ep(B(xsimd::hadd(acc[0] + acc[1])), RegisterSpan<T>{row, 0, 1});
+    store_first(y, out, 1);
+    if (stats.active()) {
+        ColumnAccumulator<T> sums;
+        sums.add(out);
+        sums.flush(stats, 0, 1);
+    }
+}
+
 /// Drives an NT product with reduction length L and P output columns: packs lanes rows of the left
 /// operand at a time into `slab`, then calls tile(index<R>{}, rows, row0, col0) over the column tiles.
 template <class T, std::size_t L, std::size_t P, class F>
@@ -345,6 +368,14 @@ template <class T, std::size_t K, std::size_t N, class Epilogue = NoEpilogue>
 void gemm_forward(std::size_t m, const T* x, InOut<const T> w, T* y, Epilogue&& epilogue = {},
                   const ColumnStats<T>& stats = {}) {
     constexpr std::size_t lanes = GemmGeometry<T>::lanes;
+    if constexpr (N == 1) {
+        // One output (a regression head) and a few rows: each row is a dot product with the contiguous
+        // weight column, which the tiles below would do one masked lane at a time.
+        if (m < lanes) {
+            for (std::size_t r = 0; r < m; ++r) detail::dot_row<T, K>(r, x + r * K, w.data, y + r, epilogue, stats);
+            return;
+        }
+    }
     if constexpr (N < lanes && K * lanes * sizeof(T) <= 32 * 1024) {
         // Fewer outputs than lanes (a classifier's logits): row tiles would leave lanes - N lanes idle,
         // so a full batch goes through the NT kernel, whose lanes are rows. Its Xᵀ slab lives on the
