@@ -156,6 +156,101 @@ TEST_CASE("training steps inside fit do not allocate after the first batch", "[f
     CHECK(during == 0);
 }
 
+TEST_CASE("fit's augment hook sees each gathered batch before its step and keeps runs reproducible", "[fit][augment]") {
+    const Dataset train = blobs(50, 16);
+    FitOptions o{.epochs = 2, .batch_size = 8, .seed = 3};
+    o.verbose = false;
+    auto parameters = [](const Net& net) { return std::vector<float>(net.parameters().begin(), net.parameters().end()); };
+
+    // Right rows: x holds copies of train.x[samples[r]] with their labels, ids in the epoch's shuffled order.
+    std::vector<std::size_t> rows_seen, order;
+    std::size_t calls = 0, steps_ok = 0;
+    o.augment = [&](AugmentBatch& b) {
+        const std::size_t rows = b.samples.size();
+        CHECK(b.x.shape(0) == rows);
+        CHECK(b.labels.size() == rows);
+        CHECK(b.seed == 3);
+        CHECK(b.step == calls);
+        steps_ok += b.step == (b.epoch - 1) * 7 + (b.batch - 1);  // 50 rows in batches of 8: 7 per epoch
+        shuffled_order(order, train.size(), 3, b.epoch - 1);
+        for (std::size_t r = 0; r < rows; ++r) {
+            CHECK(b.samples[r] == order[(b.batch - 1) * 8 + r]);
+            CHECK(b.labels[r] == train.y[b.samples[r]]);
+            for (std::size_t f = 0; f < 4; ++f) CHECK(b.x(r, f) == train.x(b.samples[r], f));
+        }
+        rows_seen.push_back(rows);
+        ++calls;
+    };
+    Net observed{Seed{2}};
+    SGD opt{.lr = 0.05, .momentum = 0.9};
+    fit(observed, train, SoftmaxCrossEntropy{}, opt, o);
+    CHECK(rows_seen == std::vector<std::size_t>{8, 8, 8, 8, 8, 8, 2, 8, 8, 8, 8, 8, 8, 2});
+    CHECK(steps_ok == 14);
+
+    // A hook that only reads leaves training bitwise as without one.
+    Net plain{Seed{2}};
+    SGD plain_opt{.lr = 0.05, .momentum = 0.9};
+    FitOptions no_hook = o;
+    no_hook.augment = nullptr;
+    fit(plain, train, SoftmaxCrossEntropy{}, plain_opt, no_hook);
+    CHECK(parameters(plain) == parameters(observed));
+
+    // What the hook writes is what the step trains on, and the same seed gives the same run bit for bit.
+    auto augmented = [&](std::uint64_t seed) {
+        FitOptions a = no_hook;
+        a.seed = seed;
+        a.augment = [](AugmentBatch& b) {
+            const Philox rng(Seed{b.seed}, RandomPurpose::augment, 0, b.step);
+            for (std::size_t r = 0; r < b.samples.size(); ++r)
+                for (std::size_t f = 0; f < 4; ++f) b.x(r, f) += 0.3f * static_cast<float>(rng.normal(b.samples[r] * 4 + f));
+        };
+        Net net{Seed{2}};
+        SGD sgd{.lr = 0.05, .momentum = 0.9};
+        fit(net, train, SoftmaxCrossEntropy{}, sgd, a);
+        return parameters(net);
+    };
+    const std::vector<float> noisy = augmented(3);
+    CHECK(noisy == augmented(3));
+    CHECK(noisy != parameters(plain));
+    CHECK(noisy != augmented(4));
+
+    // The training set itself is never changed.
+    const Dataset copy = blobs(50, 16);
+    for (std::size_t i = 0; i < train.x.size(); ++i) REQUIRE(train.x.data()[i] == copy.x.data()[i]);
+}
+
+TEST_CASE("an augment hook adds no allocation after the first batch; errors for a changed shape or a double net", "[fit][augment]") {
+    const Dataset train = blobs(100, 7);
+    Net net{Seed{1}};
+    Adam opt;
+    FitOptions o{.epochs = 1, .batch_size = 8, .seed = 1};
+    o.verbose = false;
+    const RandomCrop shift{.image = {2, 2, 1}, .padding = 1};
+    std::vector<float> scratch(4);
+    o.augment = [&](AugmentBatch& b) {
+        for (std::size_t r = 0; r < b.samples.size(); ++r) {
+            std::span<float> row(b.x.data() + r * 4, 4);
+            const auto [dy, dx] = shift.offsets(Seed{b.seed}, b.step, b.samples[r]);
+            std::copy(row.begin(), row.end(), scratch.begin());
+            shift.crop(scratch, row, dy, dx);
+        }
+    };
+    std::size_t during = 0;
+    o.on_batch = [&](BatchEvent& e) {
+        if (e.batch == 2) testing::start_counting_allocations();
+        if (e.batch == e.batches) during = testing::stop_counting_allocations();
+    };
+    fit(net, train, SoftmaxCrossEntropy{}, opt, o);
+    CHECK(during == 0);
+
+    o.on_batch = nullptr;
+    o.augment = [](AugmentBatch& b) { b.x = Matrix<float>::from_shape({1, 4}); };
+    CHECK_THROWS_WITH(fit(net, train, SoftmaxCrossEntropy{}, opt, o), Catch::Contains("changed the batch's shape"));
+    BasicSeq<double, Dense<4, 3>> wide{Seed{1}};
+    o.augment = [](AugmentBatch&) {};
+    CHECK_THROWS_WITH(fit(wide, train, SoftmaxCrossEntropy{}, opt, o), Catch::Contains("float batches"));
+}
+
 TEST_CASE("early stopping waits `patience` epochs without improvement and can restore the best weights", "[fit]") {
     const Dataset train = blobs(120, 8), test = blobs(60, 9);
     SECTION("a network that does not learn stops after patience epochs") {

@@ -3,11 +3,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <iostream>
 #include <limits>
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "typenet/core/batch_view.hpp"
@@ -136,7 +138,8 @@ struct Snapshot {
 /// Minibatch training (Keras' `fit`, PyTorch's usual loop): every epoch shuffles the samples
 /// deterministically by (seed, epoch), runs net.train_step on each batch of `batch_size` (the last,
 /// partial batch included), then evaluates the validation set in eval mode, applies the schedule,
-/// reduce-on-plateau and early stopping, and calls the callbacks. Batches are gathered into buffers
+/// reduce-on-plateau and early stopping, and calls the callbacks. `options.augment`, if set, may change
+/// each gathered batch before its step. Batches are gathered into buffers
 /// reused across steps (no allocation per step after the first batch). The same seed, data and
 /// options give bitwise the same parameters.
 ///
@@ -165,6 +168,9 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
     };
     if (options.early_stopping) require_validation(options.early_stopping->monitor, "early stopping");
     if (options.plateau) require_validation(options.plateau_monitor, "reduce-on-plateau");
+    if constexpr (!std::is_same_v<T, float>) {
+        if (options.augment) throw error("fit: `augment` works on float batches; this network's scalar is not float");
+    }
     if constexpr (!has_lr) {
         if (options.schedule || options.plateau)
             throw error("fit: a schedule or reduce-on-plateau needs an optimizer with an `lr` member");
@@ -176,6 +182,7 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
     Matrix<T> full = Matrix<T>::from_shape({batch, in});
     Matrix<T> last = tail == batch ? Matrix<T>{} : Matrix<T>::from_shape({tail, in});
     std::vector<int> labels(batch);
+    std::vector<std::uint64_t> samples(options.augment ? batch : 0);
     std::vector<std::size_t> order;
     train_detail::Snapshot<T> good, best;
 
@@ -223,6 +230,17 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
                 const std::size_t i = order[b * batch + r];
                 std::copy_n(train.x.data() + i * in, in, x.data() + r * in);
                 labels[r] = train.y[i];
+                if (options.augment) samples[r] = i;
+            }
+            if constexpr (std::is_same_v<T, float>) {
+                if (options.augment) {
+                    AugmentBatch augment{x, std::span<const std::uint64_t>(samples.data(), rows),
+                                         std::span<const int>(labels.data(), rows), options.seed, epoch, b + 1,
+                                         global_step};
+                    options.augment(augment);
+                    if (x.shape(0) != rows || x.shape(1) != in)
+                        throw error("fit: `augment` changed the batch's shape; change its values in place");
+                }
             }
             if (options.schedule && options.schedule_per_batch)
                 set_learning_rate(options.schedule(global_step) * plateau_scale);

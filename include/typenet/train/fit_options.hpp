@@ -4,7 +4,9 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <span>
 
+#include "typenet/core/tensor.hpp"
 #include "typenet/data/dataset.hpp"
 #include "typenet/train/history.hpp"
 #include "typenet/train/reduce_on_plateau.hpp"
@@ -31,6 +33,18 @@ struct BatchEvent {
     double loss = 0;
     double lr = 0;
     bool stop = false;
+};
+
+/// Passed to FitOptions::augment with every gathered minibatch, before its training step; change `x` in
+/// place (its shape is fixed). Key any randomness by (seed, step, samples[r]) — e.g.
+/// `crop.apply(b.x, Seed{b.seed}, b.step, b.samples)` — and the run stays bitwise reproducible.
+struct AugmentBatch {
+    Matrix<float>& x;                        ///< (rows, features): copies of the training rows
+    std::span<const std::uint64_t> samples;  ///< row r is training sample samples[r]
+    std::span<const int> labels;             ///< the rows' labels
+    std::uint64_t seed = 0;                  ///< FitOptions::seed
+    std::size_t epoch = 0, batch = 0;        ///< from 1
+    std::uint64_t step = 0;                  ///< batches before this one in the whole run (from 0)
 };
 
 /// Passed to FitOptions::on_epoch after every epoch (validation done); set `stop` to end training.
@@ -61,6 +75,9 @@ struct FitOptions {
     Monitor plateau_monitor = Monitor::val_loss;
     std::optional<EarlyStopping> early_stopping{};
 
+    /// Data augmentation: called on each minibatch after it is gathered, before the step (float networks
+    /// only). The batch is a copy, so the training set itself never changes.
+    std::function<void(AugmentBatch&)> augment{};
     std::function<void(BatchEvent&)> on_batch{};
     std::function<void(EpochEvent&)> on_epoch{};
 
