@@ -86,7 +86,7 @@ void check_all_batches() {
 TEST_CASE("fusion plan: pointwise layers join the stage of the head before them", "[fusion]") {
     using Card = Seq<Dense<784, 256, He>, BatchNorm, ReLU, Dropout<0.5>, Dense<256, 10>>;
     CHECK(Card::fusion_plan() ==
-          "train: [Dense<784, 256, He>] [BatchNorm ReLU Dropout(0.5)] [Dense<256, 10, He>]\n"
+          "train: [Dense<784, 256, He> BatchNorm ReLU Dropout(0.5)] [Dense<256, 10, He>]\n"
           "inference: [Dense<784, 256, He> BatchNorm ReLU Dropout(0.5)] [Dense<256, 10, He>]");
     using Tiny = Seq<Dense<8, 32>, Tanh, Dense<32, 32>, Tanh, Dense<32, 1>>;
     CHECK(Tiny::fusion_plan() ==
@@ -125,6 +125,28 @@ TEST_CASE("fused == unfused: eval-mode BatchNorm folded into the Dense epilogue"
     CHECK(relative_difference(fused.buffers(), unfused.buffers()) < 1e-6);
     CHECK(relative_difference(fused.predict(x), unfused.predict(x)) < 2e-5);
     check_all_batches<Net>();
+}
+
+TEST_CASE("batch statistics merged in the GEMM keep their digits when |mean| >> std", "[fusion]") {
+    // Dense outputs around 1000 with a spread of about 0.1: Σz² − (Σz)²/n in float would lose every
+    // digit of the variance; the tile moments merged in double must not.
+    using Net = Seq<Dense<6, 9>, BatchNorm, Dense<9, 2>>;
+    Net fused{Seed{4}}, unfused{Seed{4}};
+    unfused.set_fused(false);
+    for (Net* net : {&fused, &unfused}) {
+        auto tensors = net->named_tensors();
+        for (std::size_t o = 0; o < 9; ++o) {
+            tensors[1].at(o) = 1000.0f + float(o);  // "0.bias"
+            for (std::size_t i = 0; i < 6; ++i) tensors[0].at(o, i) *= 0.05f;
+        }
+    }
+    const Matrix<float> x = inputs(37, 6, 8);
+    const Matrix<float> a = fused.forward(x, Mode::Train), b = unfused.forward(x, Mode::Train);
+    CHECK(relative_difference(a, b) < 1e-4);
+    CHECK(relative_difference(fused.buffers(), unfused.buffers()) < 1e-5);
+    const auto var = fused.named_tensors()[5];  // "1.running_var"
+    REQUIRE(var.name == "1.running_var");
+    CHECK(var.at(0) > 0.9f);  // 0.9·1 + 0.1·(a variance of order 0.01): far from 0 or negative
 }
 
 TEST_CASE("the fused path passes the law suite in double", "[fusion]") {

@@ -123,6 +123,17 @@ concept FusesInInference = requires(const L& layer, ConstLayerState<typename L::
     layer.inference_pointwise(state);
 };
 
+/// A layer whose train-mode forward can start from per-column moments that the contraction before it
+/// merged while storing its outputs (BatchNorm on flat features): `moments()` says where the GEMM merges
+/// them, `forward_from_moments(state, rows, context)` then returns the normalization as a register
+/// operation, and `train_pointwise()` returns it again for the backward's recomputation.
+template <class L>
+concept NormalizesColumns = requires(L& layer, LayerState<typename L::scalar> state, const StepContext& context) {
+    layer.moments();
+    layer.forward_from_moments(state, std::size_t{}, context);
+    layer.train_pointwise();
+};
+
 template <class S>
 concept FixesInput = requires { typename S::required_input; };
 

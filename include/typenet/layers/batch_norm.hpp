@@ -14,6 +14,7 @@
 #include "typenet/core/shape.hpp"
 #include "typenet/simd/arch.hpp"
 #include "typenet/simd/parallel.hpp"
+#include "typenet/simd/reduce.hpp"
 #include "typenet/simd/register_span.hpp"
 
 namespace typenet {
@@ -112,6 +113,60 @@ public:
         requires(inner == 1)
     {
         return {s.parameters, s.parameters + channels, s.buffers, s.buffers + channels};
+    }
+
+    /// Where the Dense before it merges the batch moments of its outputs while storing them, in training
+    /// (flat features), so that forward_from_moments need not read the batch again.
+    simd::ColumnStats<T> moments()
+        requires(inner == 1)
+    {
+        return {nullptr, nullptr, moment_mean_.data(), moment_m2_.data()};
+    }
+
+    /// The train-mode map on one register with the statistics of the last train-mode forward.
+    struct TrainPointwise {
+        using V = simd::batch<T>;
+        const T* mean_high;
+        const T* mean_low;
+        const T* scale;
+        const T* shift;
+
+        V forward(const V& x, const simd::RegisterSpan<T>& at) const {
+            return ((x - at.load(mean_high)) - at.load(mean_low)) * at.load(scale) + at.load(shift);
+        }
+    };
+    TrainPointwise train_pointwise() const { return {mean_high_.data(), mean_low_.data(), scale_.data(), shift_.data()}; }
+
+    /// Train-mode forward from the moments merged into moments() by the Dense before it: the same batch
+    /// and running statistics as forward(), with the normalization returned as a register operation for
+    /// the fused pass that applies it (with the activations after it) instead of a pass of its own.
+    TrainPointwise forward_from_moments(LayerState<T> s, std::size_t rows, const StepContext& c)
+        requires(inner == 1)
+    {
+        if (rows == 0) return train_pointwise();
+        if (rows < 2) throw error(single_value_message(c.layer_index, rows));
+        const T* gamma = s.parameters;
+        const T* beta = s.parameters + channels;
+        T* running_mean = s.buffers;
+        T* running_var = s.buffers + channels;
+        const accumulator n = static_cast<accumulator>(rows);
+        for (std::size_t ch = 0; ch < channels; ++ch) {
+            const accumulator mean = static_cast<accumulator>(moment_mean_[ch]);
+            const accumulator biased = static_cast<accumulator>(moment_m2_[ch]) / n;
+            const accumulator unbiased = static_cast<accumulator>(moment_m2_[ch]) / (n - 1);
+            mean_[ch] = mean;
+            inv_std_[ch] = static_cast<T>(accumulator{1} / std::sqrt(biased + static_cast<accumulator>(eps)));
+            running_mean[ch] = static_cast<T>((1 - momentum) * running_mean[ch] + momentum * mean);
+            running_var[ch] = static_cast<T>((1 - momentum) * running_var[ch] + momentum * unbiased);
+            const Centre centre(mean);
+            mean_high_[ch] = centre.high;
+            mean_low_[ch] = centre.low;
+            scale_[ch] = gamma[ch] * inv_std_[ch];
+            shift_[ch] = beta[ch];
+        }
+        s.buffers[2 * channels] += T{1};
+        rows_ = rows;
+        return train_pointwise();
     }
 
     void infer(ConstLayerState<T> s, BatchView<const T, width> x, BatchView<T, width> y) const {
@@ -214,6 +269,10 @@ private:
     std::array<accumulator, channels> mean_{};
     std::array<T, channels> inv_std_{};
     std::size_t rows_ = 0;
+    // The fused path's view of the same statistics: the moments the Dense merges, and per channel the
+    // centre, scale and shift of the normalization (filled by forward_from_moments).
+    std::array<double, channels> moment_mean_{}, moment_m2_{};
+    std::array<T, channels> mean_high_{}, mean_low_{}, scale_{}, shift_{};
 };
 
 /// Batch normalization spec with explicit running-statistics momentum and eps: `BatchNormWith<0.2, 1e-3>`.

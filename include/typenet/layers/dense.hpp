@@ -66,17 +66,19 @@ public:
     }
 
     /// Training forward of a stage: z = x·Wᵀ + b and y = chain(z), both stored from registers; backward
-    /// recomputes the chain from z. Without a chain, y is z and only y is written.
+    /// recomputes the chain from z. Without a chain, y is z and only y is written. `stats` collects
+    /// per-column reductions of z (BatchNorm's batch moments) from the tiles as they are stored.
     template <class Chain>
-    void forward_fused(LayerState<T> s, BatchView<const T, In> x, T* z, T* y, const Chain& chain) {
-        if constexpr (Chain::size == 0) {
-            infer({s.parameters, s.buffers}, x, BatchView<T, Out>{y, x.rows});
-        } else {
-            const T* wt = s.parameters;
+    void forward_fused(LayerState<T> s, BatchView<const T, In> x, T* z, T* y, const Chain& chain,
+                       const simd::ColumnStats<T>& stats = {}) {
+        const T* wt = s.parameters;
+        if constexpr (Chain::size == 0)
+            simd::gemm_forward<T, In, Out>(x.rows, x.data, simd::InOut<const T>{wt}, y, simd::BiasEpilogue<T>{wt + In * Out},
+                                           stats);
+        else
             simd::gemm_forward<T, In, Out>(
                 x.rows, x.data, simd::InOut<const T>{wt}, y,
-                simd::BiasEpilogue<T, simd::StoringChainEpilogue<T, Chain>>{wt + In * Out, {z, Out, &chain}});
-        }
+                simd::BiasEpilogue<T, simd::StoringChainEpilogue<T, Chain>>{wt + In * Out, {z, Out, &chain}}, stats);
     }
 
     /// Backward of a stage: dz = chain'(z)·dy once, over dy in place, with db += Σ dz in the same pass;

@@ -76,16 +76,31 @@ class BasicSeq {
     static constexpr std::array<bool, N> make_fusable(std::index_sequence<I...>, bool inference) {
         return {(inference ? FusesInInference<layer_at<I>> : FusesInTraining<layer_at<I>>)...};
     }
+    /// In training, a Dense followed by a BatchNorm: the GEMM merges the batch moments, and the
+    /// normalization joins the pointwise layers after it in one pass.
+    template <std::size_t... I>
+    static constexpr std::array<bool, N> make_normalized(std::index_sequence<I...>) {
+        auto normalized_after = []<std::size_t L>(std::integral_constant<std::size_t, L>) {
+            if constexpr (L + 1 < N)
+                return std::is_same_v<typename layer_at<L>::fusion_kind, fusion::contraction> &&
+                       NormalizesColumns<layer_at<L + 1>>;
+            else
+                return false;
+        };
+        return {normalized_after(std::integral_constant<std::size_t, I>{})...};
+    }
     /// stage_end[i]: one past the last layer of the stage headed by layer i (for heads); stage_head[i]: the
-    /// head of the stage that contains layer i.
+    /// head of the stage that contains layer i; normalized[i]: the stage of head i is Dense, BatchNorm, ....
     struct StagePlan {
         std::array<std::size_t, N> stage_end{};
         std::array<std::size_t, N> stage_head{};
+        std::array<bool, N> normalized{};
     };
-    static constexpr StagePlan make_plan(const std::array<bool, N>& fusable) {
+    static constexpr StagePlan make_plan(const std::array<bool, N>& fusable, const std::array<bool, N>& normalized = {}) {
         StagePlan plan;
         for (std::size_t head = 0; head < N;) {
-            std::size_t end = head + 1;
+            plan.normalized[head] = normalized[head];
+            std::size_t end = head + (normalized[head] ? 2 : 1);
             while (end < N && fusable[end]) ++end;
             for (std::size_t i = head; i < end; ++i) plan.stage_head[i] = head;
             plan.stage_end[head] = end;
@@ -93,7 +108,8 @@ class BasicSeq {
         }
         return plan;
     }
-    static constexpr StagePlan training_plan_ = make_plan(make_fusable(std::make_index_sequence<N>{}, false));
+    static constexpr StagePlan training_plan_ = make_plan(make_fusable(std::make_index_sequence<N>{}, false),
+                                                          make_normalized(std::make_index_sequence<N>{}));
     static constexpr StagePlan inference_plan_ = make_plan(make_fusable(std::make_index_sequence<N>{}, true));
     static constexpr auto parameter_offsets_ = make_offsets(std::make_index_sequence<N>{}, false);
     static constexpr auto buffer_offsets_ = make_offsets(std::make_index_sequence<N>{}, true);
@@ -384,20 +400,44 @@ private:
     void forward_stage(std::size_t batch, Mode mode) {
         constexpr std::size_t E = training_plan_.stage_end[S];
         constexpr std::size_t width = widths_[S + 1];
-        const auto chain = training_chain<S + 1>(mode, std::make_index_sequence<E - S - 1>{});
         auto& head = std::get<S>(layers_);
         T* z = activations_[S].data();
         T* y = activations_[E - 1].data();
-        if constexpr (requires { head.forward_fused(state<S>(), input_view<S>(batch), z, y, chain); }) {
-            head.forward_fused(state<S>(), input_view<S>(batch), z, y, chain);
-        } else {
-            head.forward(state<S>(), input_view<S>(batch), output_view<S>(batch), context(mode, S));
-            if constexpr (E > S + 1)
+        if constexpr (training_plan_.normalized[S]) {
+            // Dense, BatchNorm, pointwise...: the GEMM stores z and merges its moments; one pass then
+            // normalizes and runs the rest. BatchNorm's own output is never stored.
+            auto& norm = std::get<S + 1>(layers_);
+            const auto chain = training_chain<S + 2>(mode, std::make_index_sequence<E - S - 2>{});
+            const auto apply = [&](const auto& normalize) {
                 simd::apply_prologue<T, width>(batch, z, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
-                    return chain.forward(v, at);
+                    return chain.forward(normalize.forward(v, at), at);
                 });
+            };
+            if (mode == Mode::Train) {
+                head.forward_fused(state<S>(), input_view<S>(batch), z, z, simd::make_pointwise_chain<T>(), norm.moments());
+                apply(norm.forward_from_moments(state<S + 1>(), batch, context(mode, S + 1)));
+            } else {
+                head.forward_fused(state<S>(), input_view<S>(batch), z, z, simd::make_pointwise_chain<T>());
+                apply(norm.inference_pointwise(const_state<S + 1>()));
+            }
+        } else {
+            const auto chain = training_chain<S + 1>(mode, std::make_index_sequence<E - S - 1>{});
+            if constexpr (requires { head.forward_fused(state<S>(), input_view<S>(batch), z, y, chain); }) {
+                head.forward_fused(state<S>(), input_view<S>(batch), z, y, chain);
+            } else {
+                head.forward(state<S>(), input_view<S>(batch), output_view<S>(batch), context(mode, S));
+                if constexpr (E > S + 1)
+                    simd::apply_prologue<T, width>(batch, z, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
+                        return chain.forward(v, at);
+                    });
+            }
         }
         if constexpr (E < N) forward_stage<E>(batch, mode);
+    }
+
+    template <std::size_t... I>
+    void forward_layers(std::size_t batch, Mode mode, std::index_sequence<I...>) {
+        (std::get<I>(layers_).forward(state<I>(), input_view<I>(batch), output_view<I>(batch), context(mode, I)), ...);
     }
 
     /// Backward of the stage headed by S from `upstream` = dL/d(stage output), which it may overwrite;
@@ -406,27 +446,43 @@ private:
     void backward_stage(T* upstream, std::size_t batch, T* input_gradient, std::size_t parity) {
         constexpr std::size_t E = training_plan_.stage_end[S];
         constexpr std::size_t width = widths_[S + 1];
-        const auto chain = training_chain<S + 1>(forward_mode_, std::make_index_sequence<E - S - 1>{});
         auto& head = std::get<S>(layers_);
         const T* z = activations_[S].data();
         T* dx = S == 0 ? input_gradient : gradient_scratch_[parity].data();
         const BatchView<T, widths_[S]> dx_view{dx, batch};
-        if constexpr (requires { head.backward_fused(state<S>(), input_view<S>(batch), z, upstream, chain, dx_view); }) {
-            head.backward_fused(state<S>(), input_view<S>(batch), z, upstream, chain, dx_view);
-        } else {
-            if constexpr (E > S + 1)
+        // upstream = chain'(·)·upstream in place, the chain recomputed from its input, `input_of(z)`.
+        const auto through_chain = [&](const auto& chain, const auto& input_of) {
+            if constexpr (std::remove_cvref_t<decltype(chain)>::size > 0)
                 simd::apply_prologue<T, width>(batch, upstream, upstream,
                                                [&](const simd::batch<T>& g, const simd::RegisterSpan<T>& at) {
-                                                   return chain.backward(g, at.load(z, width), at);
+                                                   return chain.backward(g, input_of(at.load(z, width), at), at);
                                                });
-            head.backward(state<S>(), input_view<S>(batch), output_view<S>(batch),
-                          BatchView<const T, width>{upstream, batch}, dx_view, context(forward_mode_, S));
+        };
+        const auto identity = [](const simd::batch<T>& v, const simd::RegisterSpan<T>&) { return v; };
+        if constexpr (training_plan_.normalized[S]) {
+            auto& norm = std::get<S + 1>(layers_);
+            const auto chain = training_chain<S + 2>(forward_mode_, std::make_index_sequence<E - S - 2>{});
+            const auto normalized_by = [](const auto& op) {
+                return [op](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) { return op.forward(v, at); };
+            };
+            if (forward_mode_ == Mode::Train) through_chain(chain, normalized_by(norm.train_pointwise()));
+            else through_chain(chain, normalized_by(norm.inference_pointwise(const_state<S + 1>())));
+            // BatchNorm's backward in place (it reads a channel's dy before writing its dx).
+            norm.backward(state<S + 1>(), BatchView<const T, width>{z, batch}, BatchView<const T, width>{z, batch},
+                          BatchView<const T, width>{upstream, batch}, BatchView<T, width>{upstream, batch},
+                          context(forward_mode_, S + 1));
+            head.backward_fused(state<S>(), input_view<S>(batch), z, upstream, simd::make_pointwise_chain<T>(), dx_view);
+        } else {
+            const auto chain = training_chain<S + 1>(forward_mode_, std::make_index_sequence<E - S - 1>{});
+            if constexpr (requires { head.backward_fused(state<S>(), input_view<S>(batch), z, upstream, chain, dx_view); }) {
+                head.backward_fused(state<S>(), input_view<S>(batch), z, upstream, chain, dx_view);
+            } else {
+                through_chain(chain, identity);
+                head.backward(state<S>(), input_view<S>(batch), output_view<S>(batch),
+                              BatchView<const T, width>{upstream, batch}, dx_view, context(forward_mode_, S));
+            }
         }
         if constexpr (S > 0) backward_stage<training_plan_.stage_head[S - 1]>(dx, batch, input_gradient, parity ^ 1);
-    }
-    template <std::size_t... I>
-    void forward_layers(std::size_t batch, Mode mode, std::index_sequence<I...>) {
-        (std::get<I>(layers_).forward(state<I>(), input_view<I>(batch), output_view<I>(batch), context(mode, I)), ...);
     }
 
     /// Overwrites `output_gradient` (one of the network's own buffers) when fused.

@@ -182,7 +182,9 @@ inline void for_each_nn_tile(std::size_t m, std::size_t depth, F&& f) {
     std::size_t blocked = m / MR * MR;
     if (MR > 8 && m - blocked >= 8) blocked += 8;
     blocked += (m - blocked) / 4 * 4;
-    run_parts(m * Width * depth, [&](std::size_t part, std::size_t parts) {
+    // Two rounds (blocked rows, then the one-row tiles), so a column's rows are reduced in row order
+    // even when the two rounds split the columns differently between threads.
+    run_parts(blocked * Width * depth, [&](std::size_t part, std::size_t parts) {
         if (blocked != 0) {
             constexpr std::size_t width = G::panel_width;
             constexpr std::size_t full = Width / width;
@@ -196,6 +198,9 @@ inline void for_each_nn_tile(std::size_t m, std::size_t depth, F&& f) {
                     standard_rows(index<tv>{}, index<tail - (tv - 1) * lanes>{}, full * width);
             }
         }
+    });
+    if (blocked == m) return;
+    run_parts((m - blocked) * Width * depth, [&](std::size_t part, std::size_t parts) {
         constexpr std::size_t regs = (Width + lanes - 1) / lanes;
         constexpr std::size_t wide = regs < G::wide_registers ? regs : G::wide_registers;
         constexpr std::size_t width = wide * lanes;
@@ -240,6 +245,7 @@ template <class T, std::size_t N, std::size_t R, std::size_t V, std::size_t Last
     if (with_stats)
 #pragma GCC unroll 32
         for (std::size_t j = 0; j < V; ++j) sums[j].flush(stats, col0 + j * lanes, j == V - 1 ? Last : lanes);
+    if (stats.moments()) merge_tile_moments(y + row0 * N + col0, N, R, row0, col0, (V - 1) * lanes + Last, stats);
 }
 
 /// One tile of C (=|+=) Σ_l A(l, ·)ᵀ B(l, ·) for the NN backward products (see multiply for A and B).
@@ -294,6 +300,7 @@ template <class T, std::size_t K, std::size_t N, std::size_t R, std::size_t AI, 
     };
     transposed_tile<T, R, AI, AL, lanes, lanes>(K, w + col0 * AI, slab, rows, emit);
     if (with_stats) sums.flush(stats, col0, R);
+    if (stats.moments()) merge_tile_moments(y + row0 * N + col0, N, rows, row0, col0, R, stats);
 }
 
 /// Input-gradient tile of the NT product (W given as InOut): store or add.
@@ -341,6 +348,7 @@ template <class T, std::size_t K, class Ep>
         sums.add(out);
         sums.flush(stats, 0, 1);
     }
+    if (stats.moments()) merge_tile_moments(y, 1, 1, row, 0, 1, stats);
 }
 
 /// Drives an NT product with reduction length L and P output columns: packs lanes rows of the left

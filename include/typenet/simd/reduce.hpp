@@ -13,9 +13,45 @@ template <class T>
 struct ColumnStats {
     T* sum = nullptr;
     T* sum_squares = nullptr;
+    /// Per column, the mean and the sum of squared deviations (M2) of the rows stored so far, in double,
+    /// merged tile by tile (Chan, Golub and LeVeque): BatchNorm's batch statistics without the
+    /// cancellation of Σv² − (Σv)²/n when |mean| ≫ std. Rows reach a column in order, so a tile at
+    /// row0 merges into the moments of rows [0, row0). Both null or both set.
+    double* mean = nullptr;
+    double* m2 = nullptr;
 
     bool active() const { return sum != nullptr || sum_squares != nullptr; }
+    bool moments() const { return mean != nullptr; }
 };
+
+/// Merges the moments of a tile of `rows` rows × `cols` columns (row-major, `ld` apart, first column
+/// col0 of the matrix) into stats.mean / stats.m2, which hold those of the `before` rows above it.
+template <class T>
+void merge_tile_moments(const T* tile, std::size_t ld, std::size_t rows, std::size_t before, std::size_t col0,
+                        std::size_t cols, const ColumnStats<T>& stats) {
+    const double n_tile = static_cast<double>(rows), n_before = static_cast<double>(before);
+    const double n = n_before + n_tile;
+    for (std::size_t c = 0; c < cols; ++c) {
+        double sum = 0;
+        for (std::size_t r = 0; r < rows; ++r) sum += static_cast<double>(tile[r * ld + c]);
+        const double mean = sum / n_tile;
+        double m2 = 0;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const double d = static_cast<double>(tile[r * ld + c]) - mean;
+            m2 += d * d;
+        }
+        double& total_mean = stats.mean[col0 + c];
+        double& total_m2 = stats.m2[col0 + c];
+        if (before == 0) {
+            total_mean = mean;
+            total_m2 = m2;
+        } else {
+            const double delta = mean - total_mean;
+            total_mean += delta * (n_tile / n);
+            total_m2 += m2 + delta * delta * (n_before * n_tile / n);
+        }
+    }
+}
 
 /// Register-resident partial sums for one register's worth of columns, folded into memory once per tile
 /// so the memory traffic is one load and store per tile, not per row.
