@@ -140,6 +140,7 @@ TEST_CASE("train_step with labels out of range or of the wrong count throws and 
                         Contains("SoftmaxCrossEntropy: 4 labels for a batch of 3 samples"));
     CHECK(std::ranges::equal(net.parameters(), before));
     CHECK(opt.export_state().steps == 0);  // the optimizer never ran
+    CHECK(net.train_steps() == 0);          // the labels were checked before the forward pass
 }
 
 namespace {

@@ -15,6 +15,13 @@ struct MulticlassHinge {
     double margin = 1.0;
     bool divide_by_classes = false;
 
+    /// The checks evaluate() makes on the labels, which train_step makes before it changes anything.
+    template <ClassLabels Labels>
+    void validate_targets(const Labels& labels, std::size_t batch, std::size_t classes) const {
+        loss_detail::check_label_count(labels, batch, "MulticlassHinge");
+        for (std::size_t r = 0; r < batch; ++r) loss_detail::checked_label(labels, r, classes, "MulticlassHinge");
+    }
+
     template <class T, std::size_t N, ClassLabels Labels>
     T evaluate(BatchView<const T, N> scores, const Labels& labels, BatchView<T, N> gradient) const {
         static_assert(N >= 2, "typenet::MulticlassHinge: needs at least two outputs");

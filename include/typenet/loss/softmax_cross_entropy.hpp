@@ -17,6 +17,13 @@ namespace typenet {
 struct SoftmaxCrossEntropy {
     double label_smoothing = 0.0;
 
+    /// The checks evaluate() makes on the labels, which train_step makes before it changes anything.
+    template <ClassLabels Labels>
+    void validate_targets(const Labels& labels, std::size_t batch, std::size_t classes) const {
+        loss_detail::check_label_count(labels, batch, "SoftmaxCrossEntropy");
+        for (std::size_t r = 0; r < batch; ++r) loss_detail::checked_label(labels, r, classes, "SoftmaxCrossEntropy");
+    }
+
     template <class T, std::size_t N, ClassLabels Labels>
     T evaluate(BatchView<const T, N> logits, const Labels& labels, BatchView<T, N> gradient) const {
         static_assert(N >= 2, "typenet::SoftmaxCrossEntropy: needs at least two outputs");

@@ -214,6 +214,9 @@ public:
     T train_step(const Matrix<T>& x, const Targets& targets, const Loss& loss, Optimizer& optimizer) {
         const std::size_t batch = checked_batch(x, "train_step");
         if (batch == 0) throw error("train_step: the batch is empty (0 rows)");
+        // Bad labels must fail before the forward pass counts a step and moves running statistics.
+        if constexpr (requires { loss.validate_targets(targets, batch, output_size); })
+            loss.validate_targets(targets, batch, output_size);
         reserve(batch);
         const simd::PoolScope threads(&pool_);
         forward_pass(x.data(), batch, Mode::Train);
