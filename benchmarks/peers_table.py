@@ -17,6 +17,7 @@ out = sys.argv[1] if len(sys.argv) > 1 else "."
 # (workload, metric) -> (label, unit, whether higher is better)
 WORKLOADS = [
     ("W1_train", "samples_per_s", "W1 train", "samples/s", True),
+    ("W1_train", "samples_per_cpu_s", "W1 train per CPU-second (all threads)", "samples/CPU-s", True),
     ("W1_train", "test_acc_after_epochs", "W1 test accuracy after the last epoch", "%", None),
     ("W2_infer_latency", "median_latency", "W2 latency, batch 1", "us", False),
     ("W3_infer_throughput", "samples_per_s", "W3 throughput, batch 256", "samples/s", True),
@@ -28,6 +29,13 @@ with open(os.path.join(out, "runs.tsv")) as f:
     for row in csv.DictReader(f, delimiter="\t"):
         path = os.path.join(out, row["file"])
         lines = [json.loads(l) for l in open(path) if l.startswith("{")] if os.path.exists(path) else []
+        # W1 per CPU-second: on a loaded machine a process gets only part of a core, and its CPU time says
+        # what the work costs where its wall time says how much CPU the others left it.
+        rate = {(j["threads"], j["rep"]): j["value"] for j in lines if j["metric"] == "samples_per_s"}
+        for j in list(lines):
+            if j["metric"] == "epoch_time" and j.get("cpu_s", 0) > 0 and (j["threads"], j["rep"]) in rate:
+                samples = rate[(j["threads"], j["rep"])] * j["value"]
+                lines.append(dict(j, metric="samples_per_cpu_s", value=samples / j["cpu_s"], unit="samples/CPU-s"))
         for line in lines:
             runs.append((row, line))
         row["n_lines"] = len(lines)
@@ -102,9 +110,45 @@ pairs = []
 for r in run_rows.values():
     if not r["pair"].startswith("gemm") and r["pair"] not in pairs:
         pairs.append(r["pair"])
+threads_seen = sorted({j["threads"] for _, j in runs if j["workload"] == "W1_train"})
+# Compact: one row per workload, the peers as columns.
+def short(v):
+    return fmt(statistics.median(v)) if v else "-"
+
+
+peer_names = {}
+for pair in pairs:
+    peer_names[pair] = sorted({j["peer"] for row, j in runs if row["pair"] == pair and row["side"] == "peer"})
+peer_cols = []  # peers in run order, by the harness they are ("ref", "libtorch", ...)
+for pair in pairs:
+    if pair.split("_")[0] not in peer_cols:
+        peer_cols.append(pair.split("_")[0])
+print("| workload | better | typenet, all runs | " + " | ".join(f"{p}: median (typenet / {p})" for p in peer_cols) + " |")
+print("|---|---|---|" + "---|" * len(peer_cols))
+for workload, metric, label, unit, higher in WORKLOADS:
+    if higher is None:
+        continue
+    for t in (threads_seen if workload == "W1_train" else [1]):
+        ours_all = flat(select(side="typenet", peer="typenet", workload=workload, metric=metric, threads=t))
+        if not ours_all:
+            continue
+        w = f"{label}, {t} thr ({unit})" if workload == "W1_train" else f"{label} ({unit})"
+        line = f"| {w} | {'higher' if higher else 'lower'} | {cell(ours_all)} |"
+        for p in peer_cols:
+            got = "-"
+            for pair in pairs:
+                if pair.split("_")[0] != p:
+                    continue
+                theirs = select(side="peer", pair=pair, workload=workload, metric=metric, threads=t)
+                ours = select(side="typenet", pair=pair, peer="typenet", workload=workload, metric=metric, threads=t)
+                if flat(theirs) and flat(ours):
+                    got = f"{short(flat(theirs))} ({ratio_cells(ours, theirs)[0]})"
+            line += f" {got} |"
+        print(line)
+print("\nRatios are typenet's median over the peer's, typenet taken from the runs interleaved with that peer "
+      "(>1 is typenet faster where higher is better, <1 where lower is better). Per peer and round:\n")
 print("| workload | better | peer | peer: median [min - max] (n) | typenet, same rounds | typenet / peer | per round |")
 print("|---|---|---|---|---|---|---|")
-threads_seen = sorted({j["threads"] for _, j in runs if j["workload"] == "W1_train"})
 for workload, metric, label, unit, higher in WORKLOADS:
     for t in (threads_seen if workload == "W1_train" else [1]):
         for pair in pairs:
