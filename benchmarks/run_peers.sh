@@ -19,6 +19,9 @@
 #   BUILD_DIR  [/tmp/typenet-peers-build]  peers' binaries; typenet's CMake build in $BUILD_DIR/typenet.
 #   OUT_DIR    [benchmarks/results/<UTC time>]  *.jsonl per run, runs.tsv, run_log.txt, env.txt, table.md.
 #   PEERS_DIR  [../shared/peers beside the checkout, else /work/shared/peers]
+#   PEER_ENV   []          extra environment for the peers' processes only, e.g.
+#              PEER_ENV="OPENBLAS_CORETYPE=Cooperlake": OpenBLAS 0.3.21 does not know Zen 5 and picks its
+#              AVX2 (Haswell) kernels there, half the machine's FMA rate; this gives the peers its AVX-512 ones.
 #   QUIET_MAX_WAIT [0]     seconds to wait before each run for < 10 % CPU busy (0: don't wait; the
 #              CPU used by everything else is logged per run either way, as "other_load" in cores).
 # torch and libtorch at 2 threads run the peers' best 2-core setting: torch's intra-op pool at 1 and
@@ -111,7 +114,7 @@ W5=$TB/benchmarks/bench_w5
   echo "typenet: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- include benchmarks || echo ' (+ uncommitted changes in include/ or benchmarks/)')"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), $(nproc) CPUs"
   echo "uptime before: $(uptime)"
-  echo "settings: PEERS='$PEERS' WORKLOADS='$WORKLOADS' THREADS='$THREADS' VARIANTS='$VARIANTS' EPOCHS=$EPOCHS REPS=$REPS PROC_REPS=$PROC_REPS"
+  echo "settings: PEERS='$PEERS' WORKLOADS='$WORKLOADS' THREADS='$THREADS' VARIANTS='$VARIANTS' EPOCHS=$EPOCHS REPS=$REPS PROC_REPS=$PROC_REPS PEER_ENV='${PEER_ENV:-}'"
 } > "$OUT/env.txt"
 
 # ---- running ------------------------------------------------------------------------------------
@@ -136,9 +139,11 @@ run() {
   seq_no=$((seq_no + 1))
   file=$(printf "r%d_%03d_%s_%s.jsonl" "$round" "$seq_no" "$pair" "$side")
   waited=$(wait_quiet)
-  echo "+ [$file] OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t $*" >&2
+  echo "+ [$file] OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t $([ "$side" = peer ] && echo "${PEER_ENV:-}") $*" >&2
   j0=$(busy_jiffies)
-  OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t /usr/bin/time -f "%e %U %S" -o "$tf" "$@" > "$OUT/$file" \
+  local extra=()
+  [ "$side" = peer ] && [ -n "${PEER_ENV:-}" ] && read -r -a extra <<< "$PEER_ENV"
+  OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t /usr/bin/time -f "%e %U %S" -o "$tf" env "${extra[@]}" "$@" > "$OUT/$file" \
     || echo "FAILED: $file: $*" | tee -a "$OUT/run_log.txt" >&2
   j1=$(busy_jiffies)
   # CPU used by everything else on the machine during the run, in cores (0 = quiet, 2 = all of it).
