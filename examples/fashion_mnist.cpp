@@ -8,6 +8,7 @@
 //   fashion_mnist --out DIR       where the model, history and plot go (default: current directory)
 //   fashion_mnist --epochs N      train for N epochs instead
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
