@@ -45,7 +45,9 @@ struct WatchedLoss {
     T evaluate(BatchView<const T, N> outputs, const Labels& labels, BatchView<T, N> gradient) const {
         const T value = loss.evaluate(outputs, labels, gradient);
         if (!std::isfinite(value))
-            throw non_finite("the loss is " + std::to_string(value) + " (outputs finite, so the loss overflowed)");
+            throw non_finite("the loss is " + std::to_string(value) +
+                             " although the outputs are finite (the loss's own arithmetic failed: check its "
+                             "targets and settings)");
         for (std::size_t r = 0; r < outputs.rows; ++r)
             *correct += predicted_class(outputs.row(r), N) == static_cast<std::size_t>(labels.data()[r]);
         return value;
