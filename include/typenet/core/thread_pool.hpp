@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -55,35 +56,62 @@ public:
         Shared& s = *shared_;
         s.job = &job;
         s.call = [](void* j, std::size_t part, std::size_t parts) { (*static_cast<Job*>(j))(part, parts); };
-        s.pending.store(s.parts - 1, std::memory_order_relaxed);
+        s.pending.store(static_cast<std::uint32_t>(s.parts - 1), std::memory_order_relaxed);
         s.generation.fetch_add(1, std::memory_order_release);
         s.generation.notify_all();
         job(std::size_t{0}, s.parts);
-        for (int spin = 0; s.pending.load(std::memory_order_acquire) != 0; ++spin)
-            if (spin > spin_limit) {
-                const std::size_t left = s.pending.load(std::memory_order_acquire);
-                if (left != 0) s.pending.wait(left, std::memory_order_acquire);
-            }
+        Spinner spinner;
+        for (std::uint32_t left; (left = s.pending.load(std::memory_order_acquire)) != 0;)
+            if (!spinner.spin()) s.pending.wait(left, std::memory_order_acquire);
     }
 
 private:
-    // Spinning this long before sleeping keeps the back-to-back jobs of one training step from paying a
-    // futex wake-up each (a few microseconds), without burning a core between steps.
-    static constexpr int spin_limit = 20000;
+    // Waiting spins before it sleeps: the jobs of a training step come back to back, separated by short
+    // serial sections, and a futex sleep and wake-up per job (tens of microseconds, more in a VM) made
+    // two threads slower than one. The first 20 µs spin on `pause`; up to 0.5 ms the spinner yields, so
+    // a thread that shares its core with the one it waits for (more threads than free cores) lets it
+    // run instead of burning its time slice; after that it sleeps.
+    class Spinner {
+    public:
+        /// Waits a moment and returns true while the spin budget lasts.
+        bool spin() {
+            if ((++count_ & 15u) == 0) {
+                const auto waited = std::chrono::steady_clock::now() - start_;
+                if (waited > std::chrono::microseconds(500)) return false;
+                yielding_ = waited > std::chrono::microseconds(20);
+            }
+            if (yielding_) {
+                std::this_thread::yield();
+            } else {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            }
+            return true;
+        }
+
+    private:
+        std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+        std::uint32_t count_ = 0;
+        bool yielding_ = false;
+    };
 
     struct Shared {
         std::size_t parts = 1;
-        std::atomic<std::uint64_t> generation{0};
-        std::atomic<std::size_t> pending{0};
+        // 32-bit, so that wait/notify map straight onto a futex (wider atomics go through libstdc++'s
+        // proxy wait table).
+        std::atomic<std::uint32_t> generation{0};
+        std::atomic<std::uint32_t> pending{0};
         std::atomic<bool> stopping{false};
         void* job = nullptr;
         void (*call)(void*, std::size_t, std::size_t) = nullptr;
 
         void work(std::size_t part) {
-            std::uint64_t seen = 0;
+            std::uint32_t seen = 0;
             for (;;) {
-                for (int spin = 0; generation.load(std::memory_order_acquire) == seen; ++spin)
-                    if (spin > spin_limit) generation.wait(seen, std::memory_order_acquire);
+                Spinner spinner;
+                while (generation.load(std::memory_order_acquire) == seen)
+                    if (!spinner.spin()) generation.wait(seen, std::memory_order_acquire);
                 seen = generation.load(std::memory_order_acquire);
                 if (stopping.load(std::memory_order_acquire)) return;
                 call(job, part, parts);
