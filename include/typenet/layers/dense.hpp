@@ -103,11 +103,7 @@ public:
     /// dWᵀ += xᵀ·dy, db += Σ dy over the batch, dx = dy·W.
     void backward(LayerState<T> s, BatchView<const T, In> x, BatchView<const T, Out>, BatchView<const T, Out> dy,
                   BatchView<T, In> dx, const StepContext&) {
-        T* db = s.gradients + In * Out;
-        for (std::size_t r = 0; r < x.rows; ++r) {
-            const T* dyr = dy.row(r);
-            for (std::size_t o = 0; o < Out; ++o) db[o] += dyr[o];
-        }
+        simd::add_column_sums<T, Out>(x.rows, dy.data, s.gradients + In * Out);
         products(s, x, dy.data, dx);
     }
 

@@ -205,7 +205,13 @@ public:
     }
 
     /// Sets every parameter gradient to zero.
-    void zero_grad() { std::fill(gradients_.begin(), gradients_.end(), T{0}); }
+    void zero_grad() {
+        const simd::PoolScope threads(&pool_);
+        simd::run_parts(parameter_count, [&](std::size_t part, std::size_t parts) {
+            std::fill(gradients_.data() + parameter_count * part / parts,
+                      gradients_.data() + parameter_count * (part + 1) / parts, T{0});
+        });
+    }
 
     /// One step of minibatch training: forward (train mode), loss, backward, optimizer update.
     /// Returns the batch's mean loss. `targets` is whatever the loss takes (class labels for

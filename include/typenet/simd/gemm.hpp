@@ -184,7 +184,7 @@ inline void for_each_nn_tile(std::size_t m, std::size_t depth, F&& f) {
     blocked += (m - blocked) / 4 * 4;
     // Two rounds (blocked rows, then the one-row tiles), so a column's rows are reduced in row order
     // even when the two rounds split the columns differently between threads.
-    run_parts(blocked * Width * depth, [&](std::size_t part, std::size_t parts) {
+    run_parts(product_work(blocked * Width * depth), [&](std::size_t part, std::size_t parts) {
         if (blocked != 0) {
             constexpr std::size_t width = G::panel_width;
             constexpr std::size_t full = Width / width;
@@ -200,7 +200,7 @@ inline void for_each_nn_tile(std::size_t m, std::size_t depth, F&& f) {
         }
     });
     if (blocked == m) return;
-    run_parts((m - blocked) * Width * depth, [&](std::size_t part, std::size_t parts) {
+    run_parts(product_work((m - blocked) * Width * depth), [&](std::size_t part, std::size_t parts) {
         constexpr std::size_t regs = (Width + lanes - 1) / lanes;
         constexpr std::size_t wide = regs < G::wide_registers ? regs : G::wide_registers;
         constexpr std::size_t width = wide * lanes;
@@ -477,6 +477,24 @@ void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, OutIn<T> dw, U
     detail::for_each_nn_tile<T, K>(N, m, [&](auto r, auto v, auto last, std::size_t n0, std::size_t col0) {
         detail::product_tile<T, decltype(r)::value, decltype(v)::value, decltype(last)::value, 1, N, K, K>(
             m, dy + n0, x + col0, dw.data + n0 * K + col0, update);
+    });
+}
+
+/// sums[c] += Σ_r in[r][c] over m rows of N columns (a bias gradient), register by register, the
+/// column registers split over the current pool.
+template <class T, std::size_t N>
+void add_column_sums(std::size_t m, const T* in, T* sums) {
+    constexpr std::size_t lanes = GemmGeometry<T>::lanes;
+    constexpr std::size_t regs = (N + lanes - 1) / lanes;
+    constexpr std::size_t last = N - (regs - 1) * lanes;
+    run_parts(m * N, [&](std::size_t part, std::size_t parts) {
+        for (std::size_t j = 0; j < regs; ++j) {
+            if (!owns(j, regs, part, parts)) continue;
+            const std::size_t col = j * lanes, count = j == regs - 1 ? last : lanes;
+            batch<T> total(T{0});
+            for (std::size_t r = 0; r < m; ++r) total += detail::load_first(in + r * N + col, count);
+            detail::store_first(sums + col, detail::load_first(sums + col, count) + total, count);
+        }
     });
 }
 
