@@ -56,6 +56,7 @@
 #include "typenet/loss/multiclass_hinge.hpp"
 #include "typenet/loss/softmax_cross_entropy.hpp"
 #include "typenet/loss/targets.hpp"
+#include "typenet/model/fold_input_transform.hpp"
 #include "typenet/model/seq.hpp"
 #include "typenet/optim/adadelta.hpp"
 #include "typenet/optim/adagrad.hpp"
