@@ -34,17 +34,12 @@ struct Adam {
 
     /// Names the state in checkpoints (see optim/optimizer_state.hpp).
     static constexpr std::string_view state_kind = "Adam";
-    static constexpr std::array<std::string_view, 3> state_vectors{"m", "v", "v_max"};
+    static constexpr std::array<std::string_view, 3> state_vectors = optim_detail::AdamState::vectors;
     /// A copy of the state, for save_checkpoint.
-    OptimizerState export_state() const {
-        return {std::string(state_kind), state.steps, {state.m, state.v, state.v_max}};
-    }
+    OptimizerState export_state() const { return state.exported(state_kind); }
     /// Replaces the state with export_state()'s result; throws typenet::error, changing nothing, for
     /// another optimizer's state.
-    void import_state(OptimizerState s) {
-        state.steps = optim_detail::import_state(std::move(s), state_kind, state_vectors,
-                                                 {&state.m, &state.v, &state.v_max});
-    }
+    void import_state(OptimizerState s) { state.import(std::move(s), state_kind); }
 
     /// Forgets the moments and the step count.
     void reset() { state = {}; }

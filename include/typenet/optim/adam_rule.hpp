@@ -4,8 +4,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "typenet/optim/optimizer_state.hpp"
 #include "typenet/optim/penalty.hpp"
 #include "typenet/simd/parallel.hpp"
 
@@ -15,6 +19,14 @@ namespace typenet::optim_detail {
 struct AdamState {
     std::uint64_t steps = 0;
     std::vector<double> m{}, v{}, v_max{};
+
+    static constexpr std::array<std::string_view, 3> vectors{"m", "v", "v_max"};
+    /// A copy for checkpoints, under the optimizer's name (Adam and AdamW do not take each other's).
+    OptimizerState exported(std::string_view kind) const { return {std::string(kind), steps, {m, v, v_max}}; }
+    /// Replaces the state with exported()'s result; throws typenet::error, changing nothing, otherwise.
+    void import(OptimizerState s, std::string_view kind) {
+        steps = optim_detail::import_state(std::move(s), kind, vectors, {&m, &v, &v_max});
+    }
 };
 
 /// One Adam step in PyTorch's arithmetic (torch.optim.Adam/AdamW, single-tensor path):

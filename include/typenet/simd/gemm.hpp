@@ -153,10 +153,10 @@ template <class T, std::size_t R, std::size_t V, std::size_t AI, std::size_t AL,
 
 /// multiply() compiled on its own, for the kernels with an epilogue: inlined next to a long epilogue
 /// (BatchNorm, dropout masks), GCC hoisted the epilogue's constants above the K loop and spilled two
-/// accumulators to the stack inside it, which halved the speed of W3's first layer (measured 696 µs
-/// against 404 µs per batch of 256, depending on the translation unit). Tiles of fewer than 8
-/// accumulators leave room for the constants and stay inline: a call per tile costs a batch-1 tiny
-/// network 10 % (W4).
+/// accumulators to the stack inside it, depending on the translation unit (W3 in bench_workloads went
+/// from 366k to 635k samples/s once the loop was compiled apart). Tiles of fewer than 8 accumulators
+/// leave room for the constants and stay inline: they are the batch-1 tiles of small layers, whose
+/// whole product is a few dozen FMAs.
 template <class T, std::size_t R, std::size_t V, std::size_t AI, std::size_t AL, std::size_t BL, std::size_t BLast>
 [[gnu::noinline]] void multiply_out_of_line(Tile<T, R, V>& out, std::size_t L, const T* a, const T* b) {
     multiply<T, R, V, AI, AL, BL, BLast>(out, L, a, b);
@@ -496,21 +496,31 @@ void gemm_weight_gradient(std::size_t m, const T* dy, const T* x, OutIn<T> dw, U
     });
 }
 
-/// sums[c] += Σ_r in[r][c] over m rows of N columns (a bias gradient), register by register, the
-/// column registers split over the current pool.
-template <class T, std::size_t N>
-void add_column_sums(std::size_t m, const T* in, T* sums) {
+namespace detail {
+
+/// Calls f(col, count) once per column register of an m × N pass (first column, valid lanes), the
+/// registers split over the current pool; each register's rows stay on one thread, in order.
+template <class T, std::size_t N, class F>
+void for_each_column_register(std::size_t m, F&& f) {
     constexpr std::size_t lanes = GemmGeometry<T>::lanes;
     constexpr std::size_t regs = (N + lanes - 1) / lanes;
     constexpr std::size_t last = N - (regs - 1) * lanes;
     run_parts(m * N, [&](std::size_t part, std::size_t parts) {
-        for (std::size_t j = 0; j < regs; ++j) {
-            if (!owns(j, regs, part, parts)) continue;
-            const std::size_t col = j * lanes, count = j == regs - 1 ? last : lanes;
-            batch<T> total(T{0});
-            for (std::size_t r = 0; r < m; ++r) total += detail::load_first(in + r * N + col, count);
-            detail::store_first(sums + col, detail::load_first(sums + col, count) + total, count);
-        }
+        for (std::size_t j = 0; j < regs; ++j)
+            if (owns(j, regs, part, parts)) f(j * lanes, j == regs - 1 ? last : lanes);
+    });
+}
+
+}  // namespace detail
+
+/// sums[c] += Σ_r in[r][c] over m rows of N columns (a bias gradient), register by register, the
+/// column registers split over the current pool.
+template <class T, std::size_t N>
+void add_column_sums(std::size_t m, const T* in, T* sums) {
+    detail::for_each_column_register<T, N>(m, [&](std::size_t col, std::size_t count) {
+        batch<T> total(T{0});
+        for (std::size_t r = 0; r < m; ++r) total += detail::load_first(in + r * N + col, count);
+        detail::store_first(sums + col, detail::load_first(sums + col, count) + total, count);
     });
 }
 
@@ -519,24 +529,16 @@ void add_column_sums(std::size_t m, const T* in, T* sums) {
 /// adding each column's Σ and Σ² of the results into stats (Σ is the bias gradient). out may equal in.
 template <class T, std::size_t N, class F>
 void apply_prologue(std::size_t m, const T* in, T* out, F&& f, const ColumnStats<T>& stats = {}) {
-    constexpr std::size_t lanes = GemmGeometry<T>::lanes;
-    constexpr std::size_t regs = (N + lanes - 1) / lanes;
-    constexpr std::size_t last = N - (regs - 1) * lanes;
     // Column-major over registers so each column's sums stay in two registers for the whole batch.
-    run_parts(m * N, [&](std::size_t part, std::size_t parts) {
-        for (std::size_t j = 0; j < regs; ++j) {
-            if (!owns(j, regs, part, parts)) continue;
-            const std::size_t col = j * lanes;
-            const std::size_t count = j == regs - 1 ? last : lanes;
-            ColumnAccumulator<T> sums;
-            for (std::size_t r = 0; r < m; ++r) {
-                const RegisterSpan<T> at{r, col, count};
-                const batch<T> v = f(at.load(in, N), at);
-                detail::store_first(out + r * N + col, v, count);
-                sums.add(v);
-            }
-            if (stats.active()) sums.flush(stats, col, count);
+    detail::for_each_column_register<T, N>(m, [&](std::size_t col, std::size_t count) {
+        ColumnAccumulator<T> sums;
+        for (std::size_t r = 0; r < m; ++r) {
+            const RegisterSpan<T> at{r, col, count};
+            const batch<T> v = f(at.load(in, N), at);
+            detail::store_first(out + r * N + col, v, count);
+            sums.add(v);
         }
+        if (stats.active()) sums.flush(stats, col, count);
     });
 }
 

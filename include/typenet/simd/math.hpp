@@ -48,9 +48,10 @@ V clamp(const V& x, const V& low, const V& high) {
 
 /// tanh of float by a rational function (the [13/6] minimax fit of Eigen's ptanh_float, evaluated by
 /// Estrin's scheme): relative error below 3.4e-7 over all floats (measured: 3.39e-7, 5.5 ulp, near
-/// 0.06-0.1), exactly ±1 beyond 9, about 35 cycles of latency against xsimd::tanh's 75 (a batch-1
-/// network waits for every one); the same formula for scalars and registers, so a remainder loop
-/// agrees with the SIMD body bit for bit.
+/// 0.06-0.1), exactly ±1 beyond 9, with a shorter dependency chain than xsimd::tanh's exponential and
+/// division (a batch-1 network waits for every one: it brought W4 to its 60 ns target,
+/// docs/performance.md); the same formula for scalars and registers, so a remainder loop agrees with
+/// the SIMD body bit for bit.
 template <class V>
 V rational_tanh(const V& a) {
     const V x = clamp(a, V(-7.90531110763549805f), V(7.90531110763549805f));
