@@ -36,7 +36,8 @@ struct GradientCheckOptions {
 struct TensorGradientError {
     std::string name;          ///< PyTorch key, "0.weight"
     double relative_error = 0; ///< worst |a − n| / max(|a|, |n|, floor·G) over the checked elements
-    std::array<std::size_t, 2> where{};  ///< logical (PyTorch-layout) index of that element
+    TensorInfo::index where{};  ///< logical (PyTorch-layout) index of that element
+    std::string where_text;     ///< the same, as "[i, j]"
     double analytic = 0, numeric = 0;
     std::size_t checked = 0;
 };
@@ -57,20 +58,11 @@ struct GradientCheck {
         std::ostringstream out;
         out.precision(3);
         for (const auto& t : tensors)
-            out << t.name << "  relative error " << t.relative_error << "  at (" << t.where[0] << ", " << t.where[1]
-                << ")  analytic " << t.analytic << "  numeric " << t.numeric << "  (" << t.checked << " checked)\n";
+            out << t.name << "  relative error " << t.relative_error << "  at " << t.where_text << "  analytic " << t.analytic << "  numeric " << t.numeric << "  (" << t.checked << " checked)\n";
         return out.str();
     }
 };
 
-namespace check_detail {
-/// Logical (i, j) of memory element `index` of a tensor (the inverse of TensorInfo::offset).
-inline std::array<std::size_t, 2> logical_index(const TensorInfo& info, std::size_t index) {
-    if (info.rank == 1) return {index, 0};
-    if (info.storage == Storage::transposed) return {index % info.dims[0], index / info.dims[0]};
-    return {index / info.dims[1], index % info.dims[1]};
-}
-}  // namespace check_detail
 
 /// Compares back-propagated parameter gradients of the whole network with central differences of
 /// the loss, for one batch (x, targets). Runs on a double copy (`Net::rebind<double>`) with the same
@@ -121,7 +113,7 @@ GradientCheck check_gradients(const Net& net, const Matrix<X>& x, const Targets&
     for (std::size_t t = 0; t < perturbed_tensors.size(); ++t) {
         const auto& tensor = perturbed_tensors[t];
         if (tensor.is_buffer) continue;
-        TensorGradientError e{tensor.name};
+        TensorGradientError e{tensor.name, 0, {}, "", 0, 0, 0};
         const std::size_t size = tensor.value.size();
         const std::size_t count = options.max_per_tensor ? std::min(options.max_per_tensor, size) : size;
         const Philox pick(Seed{options.seed}, RandomPurpose::user, static_cast<std::uint32_t>(t), 0);
@@ -140,7 +132,8 @@ GradientCheck check_gradients(const Net& net, const Matrix<X>& x, const Targets&
                 std::abs(a - numeric) / std::max({std::abs(a), std::abs(numeric), floor});
             if (relative >= e.relative_error) {
                 e.relative_error = relative;
-                e.where = check_detail::logical_index(tensor.info, i);
+                e.where = tensor.info.logical(i);
+                e.where_text = tensor.info.str(e.where);
                 e.analytic = a;
                 e.numeric = numeric;
             }

@@ -26,23 +26,64 @@ struct barrier {};
 /// How a matrix parameter is laid out in memory relative to its logical (PyTorch) shape.
 enum class Storage { as_shape, transposed };
 
-/// The name and logical shape of one tensor a layer owns: "weight" (256, 784), "running_mean" (256).
-/// A matrix may be stored transposed (Dense keeps Wᵀ, (in, out), so its forward product broadcasts
-/// inputs against contiguous weight rows); `dims` is still the PyTorch shape, and `offset(i, j)` finds
-/// logical element (i, j) in memory.
+/// The name and logical shape of one tensor a layer owns: "weight" (256, 784), "running_mean" (256),
+/// a Conv2d "weight" (64, 32, 3, 3). `dims` is the PyTorch shape; `order` lists the logical axes from
+/// the slowest to the fastest in memory: Dense keeps Wᵀ, (in, out), so its forward product broadcasts
+/// inputs against contiguous weight rows (order {1, 0}); Conv2D keeps (kh, kw, in, out), the GEMM
+/// operand of its channels-last patches (order {2, 3, 1, 0}). This is the one description of memory
+/// order that named tensors, both file formats, the gradient check and the messages use.
 struct TensorInfo {
+    static constexpr std::size_t max_rank = 4;
+    using index = std::array<std::size_t, max_rank>;
+
     std::string_view name;
-    std::array<std::size_t, 2> dims{};
+    index dims{1, 1, 1, 1};
     std::size_t rank = 1;
     Storage storage = Storage::as_shape;
+    std::array<std::size_t, max_rank> order{0, 1, 2, 3};
 
-    constexpr TensorInfo(std::string_view n, std::size_t d0) : name(n), dims{d0, 1}, rank(1) {}
+    constexpr TensorInfo(std::string_view n, std::size_t d0) : name(n), dims{d0, 1, 1, 1}, rank(1) {}
     constexpr TensorInfo(std::string_view n, std::size_t d0, std::size_t d1, Storage s = Storage::as_shape)
-        : name(n), dims{d0, d1}, rank(2), storage(s) {}
-    constexpr std::size_t size() const { return dims[0] * dims[1]; }
-    /// Memory offset of logical element (i, j) (j = 0 for vectors).
-    constexpr std::size_t offset(std::size_t i, std::size_t j) const {
-        return storage == Storage::transposed ? j * dims[0] + i : i * dims[1] + j;
+        : name(n), dims{d0, d1, 1, 1}, rank(2), storage(s),
+          order(s == Storage::transposed ? index{1, 0, 2, 3} : index{0, 1, 2, 3}) {}
+    /// A tensor of rank 4 stored with its axes in `memory_order` (slowest first).
+    constexpr TensorInfo(std::string_view n, index d, index memory_order)
+        : name(n), dims(d), rank(4), storage(memory_order == index{0, 1, 2, 3} ? Storage::as_shape : Storage::transposed),
+          order(memory_order) {}
+
+    constexpr std::size_t size() const { return dims[0] * dims[1] * dims[2] * dims[3]; }
+
+    /// Memory offset of the logical element at `at` (unused trailing axes 0).
+    constexpr std::size_t offset(const index& at) const {
+        std::size_t o = 0;
+        for (std::size_t k = 0; k < rank; ++k) o = o * dims[order[k]] + at[order[k]];
+        return o;
+    }
+    /// Memory offset of logical element (i, j) of a matrix or vector (j = 0).
+    constexpr std::size_t offset(std::size_t i, std::size_t j) const { return offset(index{i, j, 0, 0}); }
+    /// The logical index of the element at memory offset `m` (the inverse of offset()).
+    constexpr index logical(std::size_t m) const {
+        index at{0, 0, 0, 0};
+        for (std::size_t k = rank; k-- > 0;) {
+            at[order[k]] = m % dims[order[k]];
+            m /= dims[order[k]];
+        }
+        return at;
+    }
+    /// The logical index of the `k`-th element in PyTorch's row-major order.
+    constexpr index unflatten(std::size_t k) const {
+        index at{0, 0, 0, 0};
+        for (std::size_t a = rank; a-- > 0;) {
+            at[a] = k % dims[a];
+            k /= dims[a];
+        }
+        return at;
+    }
+    /// "[3, 1]" for a logical index, as messages print it.
+    std::string str(const index& at) const {
+        std::string s = "[";
+        for (std::size_t k = 0; k < rank; ++k) s += (k ? ", " : "") + std::to_string(at[k]);
+        return s + "]";
     }
 };
 

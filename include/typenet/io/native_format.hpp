@@ -140,12 +140,7 @@ std::string locate(const Net& net, std::size_t index, bool buffer) {
     for (const auto& t : net.named_tensors()) {
         if (t.is_buffer != buffer) continue;
         if (index < offset + t.value.size()) {
-            const std::size_t k = index - offset;
-            if (t.info.rank == 1) return "tensor \"" + t.name + "\" at [" + std::to_string(k) + "]";
-            const bool transposed = t.info.storage == Storage::transposed;
-            const std::size_t i = transposed ? k % t.info.dims[0] : k / t.info.dims[1];
-            const std::size_t j = transposed ? k / t.info.dims[0] : k % t.info.dims[1];
-            return "tensor \"" + t.name + "\" at [" + std::to_string(i) + ", " + std::to_string(j) + "]";
+            return "tensor \"" + t.name + "\" at " + t.info.str(t.info.logical(index - offset));
         }
         offset += t.value.size();
     }

@@ -64,11 +64,11 @@ void save_safetensors(const Net& net, const std::string& path) {
             const auto count = static_cast<std::int64_t>(t.value[0]);
             data.append(reinterpret_cast<const char*>(&count), sizeof count);
         } else {
-            for (std::size_t i = 0; i < t.info.dims[0]; ++i)
-                for (std::size_t j = 0; j < t.info.dims[1]; ++j) {
-                    const T v = t.at(i, j);
-                    data.append(reinterpret_cast<const char*>(&v), sizeof v);
-                }
+            // File order is PyTorch's row-major order of the logical shape.
+            for (std::size_t k = 0; k < t.info.size(); ++k) {
+                const T v = t.value[t.info.offset(t.info.unflatten(k))];
+                data.append(reinterpret_cast<const char*>(&v), sizeof v);
+            }
         }
         header += ",\"" + safetensors_detail::escaped(t.name) + "\":{\"dtype\":\"" + dtype +
                   "\",\"shape\":" + safetensors_detail::shape_json(shape) + ",\"data_offsets\":[" +
@@ -147,11 +147,9 @@ void load_safetensors(Net& net, const std::string& path) {
             else { std::int64_t n; std::memcpy(&n, at, 8); v = static_cast<double>(n); }
             if (!std::isfinite(v))
                 fail(std::string(std::isnan(v) ? "NaN" : "infinite value") + " in tensor \"" + t.name + "\" at " +
-                     (t.info.rank == 2 ? "[" + std::to_string(i / t.info.dims[1]) + ", " +
-                                             std::to_string(i % t.info.dims[1]) + "]"
-                                       : "[" + std::to_string(i) + "]"));
-            // File order is the logical row-major order; memory may hold the transpose.
-            staged[staged_at + t.info.offset(i / t.info.dims[1], i % t.info.dims[1])] = static_cast<T>(v);
+                     t.info.str(t.info.unflatten(i)));
+            // File order is the logical row-major order; memory may hold another order.
+            staged[staged_at + t.info.offset(t.info.unflatten(i))] = static_cast<T>(v);
         }
         staged_at += t.value.size();
     }

@@ -40,6 +40,8 @@ struct NamedTensor {
 
     /// Logical (PyTorch-layout) element (i, j) of the value; j = 0 for vectors.
     T& at(std::size_t i, std::size_t j = 0) const { return value[info.offset(i, j)]; }
+    /// Logical (PyTorch-layout) element at a rank-4 index such as (out, in, ky, kx).
+    T& at(const TensorInfo::index& logical) const { return value[info.offset(logical)]; }
 };
 
 /// A network over scalar type T (float for use, double for gradient checks); `Seq<L...>` is the float one.
