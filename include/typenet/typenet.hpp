@@ -51,6 +51,7 @@
 #include "typenet/layers/input.hpp"
 #include "typenet/layers/maxout.hpp"
 #include "typenet/layers/prelu.hpp"
+#include "typenet/layers/residual.hpp"
 #include "typenet/layers/softmax.hpp"
 #include "typenet/loss/binary_cross_entropy.hpp"
 #include "typenet/loss/labels.hpp"

@@ -152,6 +152,23 @@ struct check_conv_options {
                   "Dilation<D>, Groups<G>, NoBias or an initializer (see check_conv_options<layer_index<I>, layer>)");
 };
 
+/// A Residual block whose body (or a ResidualWith whose shortcut) has no layer.
+template <class LayerIndex, class Layer>
+struct check_residual_body {
+    static_assert(fails<LayerIndex, Layer>,
+                  "typenet::Residual: the body (and a ResidualWith's Shortcut<...>) needs at least one layer (see "
+                  "check_residual_body<layer_index<I>, layer>)");
+};
+
+/// A Residual body whose output shape differs from the block's input (or from the shortcut's output).
+template <class LayerIndex, class Layer, class Expected, class Received>
+struct check_residual_shape {
+    static_assert(fails<LayerIndex, Layer, Expected, Received>,
+                  "typenet::Residual: the body's output shape differs from the shape it is added to (the block's "
+                  "input, or the shortcut's output for ResidualWith); use ResidualWith<Shortcut<...>, ...> to "
+                  "project the input (see check_residual_shape<layer_index<I>, layer, expects<...>, receives<...>>)");
+};
+
 /// Dropout<P> with P outside [0, 1).
 template <class LayerIndex, class Layer>
 struct check_dropout_rate {

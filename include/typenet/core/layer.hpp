@@ -42,6 +42,7 @@ struct TensorInfo {
     Storage storage = Storage::as_shape;
     std::array<std::size_t, max_rank> order{0, 1, 2, 3};
 
+    constexpr TensorInfo() = default;
     constexpr TensorInfo(std::string_view n, std::size_t d0) : name(n), dims{d0, 1, 1, 1}, rank(1) {}
     constexpr TensorInfo(std::string_view n, std::size_t d0, std::size_t d1, Storage s = Storage::as_shape)
         : name(n), dims{d0, d1, 1, 1}, rank(2), storage(s),
