@@ -44,9 +44,12 @@ foreach(line IN LISTS lines)
     continue()
   endif()
   if(NOT line MATCHES "^```")
-    # #include lines move to the top of the unit (blank here so that line numbers stay right).
+    # #include lines move to the top of the unit, blank lines take their place (line numbers stay right).
     if(line MATCHES "^[ \t]*#[ \t]*include")
       string(APPEND includes "${line}\n")
+      string(APPEND block "\n")
+    elseif(line MATCHES "^[ \t]*#[ \t]*pragma[ \t]+once")
+      # A header shown in a block (an exported model): once is all it is ever included here.
       string(APPEND block "\n")
     else()
       string(APPEND block "${line}\n")
@@ -64,7 +67,10 @@ foreach(line IN LISTS lines)
   set(at "#line ${first_line} \"${NAME}\"\n")
   if(block MATCHES "int[ \t]+main[ \t]*\\(")
     # A complete program: its own namespace, so that several mains and their names do not collide.
-    string(APPEND units "namespace typenet_docs_program_${block_start} {\n${at}${block}}\n")
+    # There main is an ordinary function, which would need the `return 0;` that main may leave out.
+    string(APPEND units "#pragma GCC diagnostic push\n#pragma GCC diagnostic ignored \"-Wreturn-type\"\n"
+                        "namespace typenet_docs_program_${block_start} {\n${at}${block}}\n"
+                        "#pragma GCC diagnostic pop\n")
   elseif(marker STREQUAL "compiled at namespace scope")
     string(APPEND units "namespace typenet_docs::block_${block_start} {\n${at}${block}}\n")
   else()
