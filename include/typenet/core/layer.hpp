@@ -15,7 +15,7 @@ namespace typenet {
 /// Train: batch statistics, dropout active, state updated. Eval: running statistics, dropout off.
 enum class Mode { Train, Eval };
 
-/// How a layer takes part in fusion (DESIGN §4): elementwise layers run inside the epilogue of the
+/// How a layer takes part in fusion (docs/design.md): elementwise layers run inside the epilogue of the
 /// contraction before them; barriers need the whole batch (or row) before the next layer can start.
 namespace fusion {
 struct elementwise {};
@@ -120,7 +120,7 @@ struct StepContext {
     std::uint32_t layer_index = 0;
 };
 
-/// A layer bound to a scalar type and an input shape (DESIGN §3): what `Seq` drives.
+/// A layer bound to a scalar type and an input shape (docs/design.md): what `Seq` drives.
 /// backward() gets dx.data == nullptr when the input gradient is not wanted (first layer).
 template <class L>
 concept Layer =

@@ -34,7 +34,7 @@ public:
     using input_shape = InputShape;
     using output_shape = InputShape;
     // Train-mode statistics need every row before the first output exists. In eval mode the layer is
-    // an affine map per channel, which the fusion plan is to fold into the Dense before it (issue 3).
+    // an affine map per channel, which inference folds into the epilogue of the Dense before it.
     using fusion_kind = fusion::barrier;
     static constexpr std::size_t width = InputShape::size;
     static constexpr std::size_t channels = InputShape::dims[0];
@@ -286,7 +286,7 @@ private:
 };
 
 /// Batch normalization spec with explicit running-statistics momentum and eps: `BatchNormWith<0.2, 1e-3>`.
-/// (API.md's `BatchNorm<Momentum, Eps>` cannot share the name of the bare type `BatchNorm`.)
+/// (A template cannot share the name of the bare type `BatchNorm`.)
 template <Real Momentum = 0.1, Real Eps = 1e-5>
 struct BatchNormWith {
     template <class T, class InputShape>

@@ -1,5 +1,6 @@
 #pragma once
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "typenet/simd/arch.hpp"
@@ -35,6 +36,29 @@ V exp(const V& x) {
 template <class V>
 V expm1(const V& x) {
     if constexpr (std::is_arithmetic_v<V>) return std::expm1(x); else return xsimd::expm1(x);
+}
+/// Natural logarithm: std::log for scalars; for registers xsimd's (fdlibm's algorithm), within 1 ulp
+/// of std::log in float and double (tests/unit/test_math.cpp), with std::log's NaN, ±inf and ±0 cases.
+template <class V>
+V log(const V& x) {
+    if constexpr (std::is_arithmetic_v<V>) {
+        return std::log(x);
+    } else if constexpr (std::is_same_v<element_t<V>, double>) {
+        // xsimd 8.1's double log reads the exponent of a subnormal before rescaling it (-746.5 for
+        // log(4.9e-324) instead of -744.4), so subnormals are brought into the normal range here.
+        const auto subnormal = x < V(std::numeric_limits<double>::min()) && x > V(0);
+        const V r = xsimd::log(xsimd::select(subnormal, x * V(0x1p54), x));
+        return xsimd::select(subnormal, r - V(54 * 0.693147180559945309417232121458), r);
+    } else {
+        return xsimd::log(x);
+    }
+}
+/// log(1 + x), accurate for tiny x: std::log1p for scalars; for registers xsimd's, within 1 ulp of
+/// std::log1p, with its special cases (log1p(-1) = -inf, NaN below -1, log1p(-0) = -0).
+template <class V>
+V log1p(const V& x) {
+    if constexpr (std::is_arithmetic_v<V>) return std::log1p(x);
+    else return xsimd::select(x == V(0), x, xsimd::log1p(x));  // xsimd's turns -0 into +0
 }
 template <class V>
 V fma(const V& a, const V& b, const V& c) {
