@@ -92,3 +92,23 @@ TEST_CASE("Dense's GEMM kernels equal the plain-loop reference", "[dense][fusion
     check(integral_constant<std::size_t, 5>{}, integral_constant<std::size_t, 7>{}, integral_constant<std::size_t, 3>{});
     check(integral_constant<std::size_t, 3>{}, integral_constant<std::size_t, 8>{}, integral_constant<std::size_t, 32>{});
 }
+
+TEST_CASE("Dense<In, Out, NoBias> has no bias tensor and passes the law suite", "[dense][laws]") {
+    using Net = Seq<Dense<4, 6, NoBias>, BatchNorm, ReLU, Dense<6, 2, Xavier, NoBias>>;
+    STATIC_REQUIRE(Net::parameter_count == 4 * 6 + 2 * 6 + 6 * 2);
+    Net net{Seed{1}};
+    const auto named = net.named_tensors();
+    REQUIRE(named.size() == 7);
+    CHECK(named[0].name == "0.weight");
+    CHECK(named[1].name == "1.weight");  // BatchNorm's gamma follows the weight directly
+    CHECK(Net::signature().find("Dense<4, 6, He, NoBias>") != std::string::npos);
+    CHECK(Net::signature().find("Dense<6, 2, Xavier, NoBias>") != std::string::npos);
+    // The options in either order; with the same seed, the same weights as with a bias.
+    Seq<Dense<4, 6, He, NoBias>> a{Seed{3}};
+    Seq<Dense<4, 6, NoBias, He>> b{Seed{3}};
+    Seq<Dense<4, 6>> with_bias{Seed{3}};
+    CHECK(std::ranges::equal(a.parameters(), b.parameters()));
+    CHECK(std::ranges::equal(a.parameters(), with_bias.parameters().subspan(0, 24)));
+    testing::check_laws<Dense<5, 7, NoBias>, BatchNorm, Tanh, Dense<7, 3, NoBias>>();
+    testing::check_laws<Dense<5, 7, NoBias>, ReLU, Dense<7, 1, NoBias>>();
+}

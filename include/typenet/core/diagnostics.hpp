@@ -92,11 +92,11 @@ struct check_dense_size {
                   "Dense<...>>)");
 };
 
-/// Dense<In, Out, Init> whose Init is not an initializer (init/initializer.hpp).
+/// Dense<In, Out, Options...> with an option that is neither an initializer (init/initializer.hpp) nor NoBias.
 template <class LayerIndex, class Layer>
 struct check_dense_initializer {
     static_assert(fails<LayerIndex, Layer>,
-                  "typenet::Dense<In, Out, Init>: Init is not an initializer (see init/; "
+                  "typenet::Dense<In, Out, Init>: Init is not an initializer, nor NoBias (see init/; "
                   "check_dense_initializer<layer_index<I>, Dense<...>>)");
 };
 

@@ -15,6 +15,7 @@
 #include "typenet/core/spatial_options.hpp"
 #include "typenet/init/he.hpp"
 #include "typenet/init/initializer.hpp"
+#include "typenet/layers/dense.hpp"
 #include "typenet/simd/conv_geometry.hpp"
 #include "typenet/simd/gemm.hpp"
 #include "typenet/simd/patches.hpp"
@@ -251,16 +252,6 @@ namespace detail {
 template <class T>
 inline constexpr bool is_conv_option_v = std::is_same_v<T, NoBias> || Initializer<T> || is_option_v<Stride, T> ||
                                          is_option_v<Padding, T> || is_option_v<Dilation, T> || is_option_v<Groups, T>;
-
-/// The first initializer among Options..., He when there is none.
-template <class... Options>
-struct initializer_among {
-    using type = He;
-};
-template <class First, class... Rest>
-struct initializer_among<First, Rest...> {
-    using type = std::conditional_t<Initializer<First>, First, typename initializer_among<Rest...>::type>;
-};
 
 }  // namespace detail
 

@@ -12,6 +12,7 @@
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/shape.hpp"
+#include "typenet/core/spatial_options.hpp"
 #include "typenet/init/he.hpp"
 #include "typenet/init/initializer.hpp"
 #include "typenet/simd/gemm.hpp"
@@ -22,19 +23,24 @@ namespace typenet {
 /// Fully connected layer bound to scalar T: y = x·Wᵀ + b with PyTorch's W (Out, In), kept in memory
 /// as Wᵀ (In, Out) row-major: the forward product then broadcasts each input against a contiguous
 /// row of weights (no horizontal sums), and the weight gradient Xᵀ·dY lands in the same layout.
-template <class T, std::size_t In, std::size_t Out, class Init>
+template <class T, std::size_t In, std::size_t Out, class Init, bool Bias = true>
 class DenseLayer {
 public:
     using scalar = T;
     using input_shape = Shape<In>;
     using output_shape = Shape<Out>;
     using fusion_kind = fusion::contraction;
-    static constexpr std::array parameter_tensors{TensorInfo{"weight", Out, In, Storage::transposed},
-                                                  TensorInfo{"bias", Out}};
+    static constexpr bool has_bias = Bias;
+    static constexpr std::array parameter_tensors = [] {
+        constexpr TensorInfo weight{"weight", Out, In, Storage::transposed};
+        if constexpr (Bias) return std::array{weight, TensorInfo{"bias", Out}};
+        else return std::array{weight};
+    }();
     static constexpr std::array<TensorInfo, 0> buffer_tensors{};
 
     static std::string name() {
-        return "Dense<" + std::to_string(In) + ", " + std::to_string(Out) + ", " + Init::name() + ">";
+        return "Dense<" + std::to_string(In) + ", " + std::to_string(Out) + ", " + Init::name() + (Bias ? "" : ", NoBias") +
+               ">";
     }
 
     /// Draws W in PyTorch's (Out, In) order, so a seed gives the same matrix whatever the storage.
@@ -43,7 +49,7 @@ public:
         Init::fill(std::span<T>(w), In, Out, Philox(c.seed, RandomPurpose::initialize, c.layer_index, 0));
         for (std::size_t o = 0; o < Out; ++o)
             for (std::size_t i = 0; i < In; ++i) s.parameters[i * Out + o] = w[o * In + i];
-        std::fill_n(s.parameters + In * Out, Out, T{0});
+        if constexpr (Bias) std::fill_n(s.parameters + In * Out, Out, T{0});
     }
 
     void forward(LayerState<T> s, BatchView<const T, In> x, BatchView<T, Out> y, const StepContext&) {
@@ -53,8 +59,7 @@ public:
     /// y = x·Wᵀ + b with the register-blocked GEMM, the bias added in its epilogue.
     void infer(ConstLayerState<T> s, BatchView<const T, In> x, BatchView<T, Out> y) const {
         const T* wt = s.parameters;
-        simd::gemm_forward<T, In, Out>(x.rows, x.data, simd::InOut<const T>{wt}, y.data,
-                                       simd::BiasEpilogue<T>{wt + In * Out});
+        simd::gemm_forward<T, In, Out>(x.rows, x.data, simd::InOut<const T>{wt}, y.data, bias_epilogue(wt, simd::NoEpilogue{}));
     }
 
     /// y = chain(x·Wᵀ + b) in one GEMM: the layers fused after this one run in its epilogue.
@@ -62,7 +67,7 @@ public:
     void infer_fused(ConstLayerState<T> s, BatchView<const T, In> x, T* y, const Chain& chain) const {
         const T* wt = s.parameters;
         simd::gemm_forward<T, In, Out>(x.rows, x.data, simd::InOut<const T>{wt}, y,
-                                       simd::BiasEpilogue<T, simd::ChainEpilogue<Chain>>{wt + In * Out, {&chain}});
+                                       bias_epilogue(wt, simd::ChainEpilogue<Chain>{&chain}));
     }
 
     /// Training forward of a stage: z = x·Wᵀ + b and y = chain(z), both stored from registers; backward
@@ -73,12 +78,12 @@ public:
                        const simd::ColumnStats<T>& stats = {}) {
         const T* wt = s.parameters;
         if constexpr (Chain::size == 0)
-            simd::gemm_forward<T, In, Out>(x.rows, x.data, simd::InOut<const T>{wt}, y, simd::BiasEpilogue<T>{wt + In * Out},
+            simd::gemm_forward<T, In, Out>(x.rows, x.data, simd::InOut<const T>{wt}, y, bias_epilogue(wt, simd::NoEpilogue{}),
                                            stats);
         else
             simd::gemm_forward<T, In, Out>(
                 x.rows, x.data, simd::InOut<const T>{wt}, y,
-                simd::BiasEpilogue<T, simd::StoringChainEpilogue<T, Chain>>{wt + In * Out, {z, Out, &chain}}, stats);
+                bias_epilogue(wt, simd::StoringChainEpilogue<T, Chain>{z, Out, &chain}), stats);
     }
 
     /// Backward of a stage: dz = chain'(z)·dy once, over dy in place, with db += Σ dz in the same pass;
@@ -89,7 +94,7 @@ public:
         if constexpr (Chain::size == 0) {
             backward(s, x, {}, BatchView<const T, Out>{dy, x.rows}, dx, {});
         } else {
-            T* db = s.gradients + In * Out;
+            T* db = Bias ? s.gradients + In * Out : nullptr;
             simd::apply_prologue<T, Out>(
                 x.rows, dy, dy,
                 [&](const simd::batch<T>& g, const simd::RegisterSpan<T>& at) {
@@ -103,7 +108,7 @@ public:
     /// dWᵀ += xᵀ·dy, db += Σ dy over the batch, dx = dy·W.
     void backward(LayerState<T> s, BatchView<const T, In> x, BatchView<const T, Out>, BatchView<const T, Out> dy,
                   BatchView<T, In> dx, const StepContext&) {
-        simd::add_column_sums<T, Out>(x.rows, dy.data, s.gradients + In * Out);
+        if constexpr (Bias) simd::add_column_sums<T, Out>(x.rows, dy.data, s.gradients + In * Out);
         products(s, x, dy.data, dx);
     }
 
@@ -136,6 +141,12 @@ public:
     };
 
 private:
+    template <class Then>
+    static auto bias_epilogue(const T* wt, Then then) {
+        if constexpr (Bias) return simd::BiasEpilogue<T, Then>{wt + In * Out, then};
+        else return then;
+    }
+
     /// The two products of backward from the (pre-activation) gradient dy: dWᵀ += xᵀ·dy, dx = dy·W.
     void products(LayerState<T> s, BatchView<const T, In> x, const T* dy, BatchView<T, In> dx) {
         const T* wt = s.parameters;
@@ -150,16 +161,32 @@ private:
     AlignedBuffer<T> scratch_;
 };
 
-/// Fully connected layer spec: `Dense<In, Out, Init = He>`; the bias starts at zero.
-template <std::size_t In, std::size_t Out, class Init = He>
+namespace detail {
+/// The first initializer among Options..., He when there is none.
+template <class... Options>
+struct initializer_among {
+    using type = He;
+};
+template <class First, class... Rest>
+struct initializer_among<First, Rest...> {
+    using type = std::conditional_t<Initializer<First>, First, typename initializer_among<Rest...>::type>;
+};
+}  // namespace detail
+
+/// Fully connected layer spec: `Dense<In, Out, Options...>`, the options an initializer (He by default)
+/// and `NoBias` (PyTorch's bias=False, e.g. before BatchNorm, which removes any shift), in any order:
+/// `Dense<784, 256>`, `Dense<784, 256, Xavier>`, `Dense<784, 256, NoBias>`. The bias starts at zero.
+template <std::size_t In, std::size_t Out, class... Options>
 struct Dense {
     using required_input = Shape<In>;
+    using initializer = typename detail::initializer_among<Options...>::type;
+    static constexpr bool bias = !(std::is_same_v<Options, NoBias> || ...);
     template <class T, class InputShape>
-    using bind = DenseLayer<T, In, Out, Init>;
+    using bind = DenseLayer<T, In, Out, initializer, bias>;
     // Checked by Seq through the accepts/rejection hook, not by static_asserts here: clang would go on
     // to report every use of a Dense whose own class body failed.
     template <class InputShape>
-    static constexpr bool accepts = In > 0 && Out > 0 && Initializer<Init>;
+    static constexpr bool accepts = In > 0 && Out > 0 && ((Initializer<Options> || std::is_same_v<Options, NoBias>) && ...);
     template <std::size_t Index, class InputShape>
     using rejection = std::conditional_t<(In > 0 && Out > 0), diagnostics::check_dense_initializer<layer_index<Index>, Dense>,
                                          diagnostics::check_dense_size<layer_index<Index>, Dense>>;

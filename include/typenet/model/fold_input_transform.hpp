@@ -23,9 +23,11 @@ void fold_input_transform(Net& net, Transform&& transform) {
     using T = typename Net::scalar;
     constexpr std::size_t in = Net::input_size;
     auto tensors = net.named_tensors();
-    if (tensors.size() < 2 || tensors[0].name != "0.weight" || tensors[1].name != "0.bias" ||
-        tensors[0].info.rank != 2 || tensors[0].info.dims[1] != in)
+    if (tensors.empty() || tensors[0].name != "0.weight" || tensors[0].info.rank != 2 || tensors[0].info.dims[1] != in)
         throw error("fold_input_transform: the first layer of " + Net::signature() + " is not a Dense");
+    if (tensors.size() < 2 || tensors[1].name != "0.bias")
+        throw error("fold_input_transform: the first Dense of " + Net::signature() +
+                    " has no bias (NoBias), which the shift of a preprocessing step needs");
     const std::size_t out = tensors[0].info.dims[0];
 
     // Row 0: the image of 0 (v); row 1 + i: the image of the basis vector e_i; then random probes.
