@@ -95,5 +95,16 @@ struct check_dropout_rate {
                   "check_dropout_rate<layer_index<I>, Dropout<P>>)");
 };
 
+/// Labels that are not integer class labels, given to a class-label loss (SoftmaxCrossEntropy,
+/// MulticlassHinge), e.g. std::vector<float>.
+template <class Loss, class Labels>
+struct check_class_labels {
+    static_assert(fails<Loss, Labels>,
+                  "typenet: this loss takes integer class labels in contiguous memory: std::vector<int>, "
+                  "std::span<const int>, xt::xtensor<int, 1> (any integer type); the labels given are not "
+                  "integers (see check_class_labels<loss, labels>). Convert them to int, or for real-valued "
+                  "targets use a target matrix with MeanSquaredError or BinaryCrossEntropy");
+};
+
 }  // namespace diagnostics
 }  // namespace typenet
