@@ -87,12 +87,13 @@ struct check_dense_initializer {
                   "check_dense_initializer<layer_index<I>, Dense<...>>)");
 };
 
-/// Dropout<P> with P outside [0, 1).
-template <class LayerIndex, class Layer>
+/// Dropout<P> with P outside [0, 1); Rate is P as fraction<Numerator, Denominator> (core/real.hpp).
+template <class LayerIndex, class Layer, class Rate = void>
 struct check_dropout_rate {
-    static_assert(fails<LayerIndex, Layer>,
+    static_assert(fails<LayerIndex, Layer, Rate>,
                   "typenet::Dropout<P>: the drop probability P must be in [0, 1) (see "
-                  "check_dropout_rate<layer_index<I>, Dropout<P>>)");
+                  "check_dropout_rate<layer_index<I>, Dropout<P>, fraction<numerator, denominator>>, which "
+                  "shows P as numerator/denominator)");
 };
 
 /// Labels that are not integer class labels, given to a class-label loss (SoftmaxCrossEntropy,
