@@ -153,7 +153,7 @@ TEST_CASE("Dropout<P> accepts P in [0, 1) only, and reports it as the network's 
     // Naming the failure does not instantiate it, so this is checkable without a compile error.
     using Chain = detail::layer_chain<float, Dense<4, 4>, Dropout<1.5>, Dense<4, 2>>;
     STATIC_REQUIRE_FALSE(Chain::valid);
-    STATIC_REQUIRE(std::is_same_v<Chain::failure, diagnostics::check_dropout_rate<layer_index<1>, Dropout<1.5>>>);
+    STATIC_REQUIRE(std::is_same_v<Chain::failure, diagnostics::check_dropout_rate<layer_index<1>, Dropout<1.5>, fraction<3, 2>>>);
     STATIC_REQUIRE(detail::layer_chain<float, Dense<4, 4>, Dropout<0.5>, Dense<4, 2>>::valid);
 }
 
