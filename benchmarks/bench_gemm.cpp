@@ -194,6 +194,7 @@ int main(int argc, char** argv) {
     add("gemv_1x256x784/typenet", [](auto& s) { forward<784, 256, false>(s, 1); });
 
     benchmark::Initialize(&argc, argv);
+    benchmark::AddCustomContext("simd", typenet::simd::architecture());  // printed with the run's settings
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -141,9 +141,11 @@ const Shape shapes[] = {
 };
 
 void emit(const std::string& peer, int threads, const char* metric, double value, int rep) {
+    // "simd": the instruction set typenet's kernels were compiled for (OpenBLAS picks its own at run time).
+    static const std::string simd = typenet::simd::architecture();
     std::printf("{\"peer\":\"%s\",\"workload\":\"W5_gemm\",\"threads\":%d,\"batch\":0,\"metric\":\"%s\","
-                "\"value\":%.6g,\"unit\":\"GFLOP/s\",\"rep\":%d}\n",
-                peer.c_str(), threads, metric, value, rep);
+                "\"value\":%.6g,\"unit\":\"GFLOP/s\",\"rep\":%d,\"simd\":\"%s\"}\n",
+                peer.c_str(), threads, metric, value, rep, simd.c_str());
     std::fflush(stdout);
 }
 

@@ -56,10 +56,11 @@ void emit(const char* workload, int threads, int batch, const char* metric, doub
           double cpu = -1) {
     char extra[64] = "";
     if (cpu >= 0) std::snprintf(extra, sizeof extra, ",\"cpu_s\":%.4g", cpu);
+    static const std::string simd = typenet::simd::architecture();
     std::printf("{\"peer\":\"%s\",\"variant\":\"%s\",\"workload\":\"%s\",\"threads\":%d,\"batch\":%d,\"metric\":\"%s\","
-                "\"value\":%.6g,\"unit\":\"%s\",\"rep\":%d%s}\n",
+                "\"value\":%.6g,\"unit\":\"%s\",\"rep\":%d%s,\"simd\":\"%s\"}\n",
                 unfused ? "typenet_unfused" : "typenet", unfused ? "unfused" : "fused", workload, threads, batch, metric,
-                value, unit, rep, extra);
+                value, unit, rep, extra, simd.c_str());
     std::fflush(stdout);
 }
 /// Median over blocks of (block time / block size), in seconds — the peers' timing method.

@@ -43,6 +43,24 @@ std::string be32(std::uint32_t v) {
 std::string le32(std::uint32_t v) {
     return {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16), static_cast<char>(v >> 24)};
 }
+/// A version-1.0 (or 2.0) .npy file: magic, version, header length, the header dict padded with spaces to
+/// a multiple of 64 bytes with its '\n', then the data.
+std::string npy(const std::string& dict, const std::string& data, int major = 1) {
+    const std::size_t prefix = major == 1 ? 10 : 12;
+    std::string header = dict;
+    header.append((64 - (prefix + header.size() + 1) % 64) % 64, ' ');
+    header += '\n';
+    std::string out = std::string("\x93NUMPY", 6) + static_cast<char>(major) + '\0';
+    const std::string length = le32(static_cast<std::uint32_t>(header.size()));
+    out += major == 1 ? length.substr(0, 2) : length;
+    return out + header + data;
+}
+template <class T>
+std::string raw(std::initializer_list<T> values) {
+    std::string out;
+    for (T v : values) out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    return out;
+}
 /// One fuzz_idx input: u32 LE size of the images file, the images file, the labels file.
 std::string idx_pair(const std::string& images, const std::string& labels) {
     return le32(static_cast<std::uint32_t>(images.size())) + images + labels;
@@ -55,7 +73,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     const fs::path root = argv[1];
-    for (const char* t : {"native", "safetensors", "idx"}) fs::create_directories(root / t);
+    for (const char* t : {"native", "safetensors", "idx", "csv", "npy"}) fs::create_directories(root / t);
 
     Net net{typenet::Seed{3}};
     typenet::SGD opt{.lr = 0.1f, .momentum = 0.9f};
@@ -99,5 +117,29 @@ int main(int argc, char** argv) {
     put(root / "idx" / "count_mismatch.bin", idx_pair(images, be32(0x0801) + be32(2) + std::string("\x00\x01", 2)));
     put(root / "idx" / "swapped.bin", idx_pair(labels, images));
     put(root / "idx" / "truncated_gzip.bin", idx_pair(gzip(images).substr(0, 20), gzip(labels)));
+
+    // csv: the first byte chooses the options (see fuzz_csv.cpp), the rest is the file.
+    put(root / "csv" / "labels_first.csv", std::string("\x00", 1) + "1,0.5,0.25\n0,-1,2e3\n2,+3,.5\n");
+    put(root / "csv" / "header_crlf.csv", std::string("\x01", 1) + "label,a,b\r\n1,2,3\r\n\r\n0,4,5\r\n");
+    put(root / "csv" / "label_last_semicolon.csv", std::string("\x0a", 1) + "0.5;1;2\n1.5;2;7\n");
+    put(root / "csv" / "no_labels_tab.csv", std::string("\x16", 1) + "1\t2\n3\t4\n");
+    put(root / "csv" / "bom_quoted.csv", std::string("\x00", 1) + "\xEF\xBB\xBF\"1\", \"2.5\"\n\"0\",\"-1\"\n");
+    put(root / "csv" / "ragged.csv", std::string("\x00", 1) + "1,2,3\n0,,4\n1,2\n9999999999,1,1\n");
+
+    // npy: little-endian dtypes typenet reads, C and Fortran order, version 2.0, and two bad headers.
+    put(root / "npy" / "f4_2d.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }",
+                                        raw<float>({0, 0.5f, -1, 2, 3.5f, 4})));
+    put(root / "npy" / "f8_fortran.npy", npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }",
+                                             raw<double>({1, 2, 3, 4})));
+    put(root / "npy" / "i8_labels.npy", npy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+                                            raw<std::int64_t>({3, 0, 9})));
+    put(root / "npy" / "u1_3d.npy", npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 1, 3), }",
+                                        std::string("\x00\x14\x28\x3c\x50\xff", 6)));
+    put(root / "npy" / "bool_v2.npy", npy("{'descr': '|b1', 'fortran_order': False, 'shape': (4, 1), }",
+                                          std::string("\x01\x00\x00\x01", 4), 2));
+    put(root / "npy" / "big_endian.npy", npy("{'descr': '>i4', 'fortran_order': False, 'shape': (2,), }",
+                                             be32(1) + be32(2)));
+    put(root / "npy" / "short_data.npy", npy("{'descr': '<i2', 'fortran_order': False, 'shape': (4,), }",
+                                             raw<std::int16_t>({1, 2, 3})));
     return 0;
 }

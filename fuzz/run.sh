@@ -10,8 +10,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
 build=${TYPENET_FUZZ_BUILD:-$root/build-fuzz}
 cxx=${CXX_FUZZ:-clang++-14}
-read -r -a targets <<< "${TYPENET_FUZZ_TARGETS:-native safetensors idx}"
-declare -A max_len=([native]=4096 [safetensors]=8192 [idx]=4096)
+read -r -a targets <<< "${TYPENET_FUZZ_TARGETS:-native safetensors idx csv npy}"
+declare -A max_len=([native]=4096 [safetensors]=8192 [idx]=4096 [csv]=4096 [npy]=4096)
 
 rm -rf "$build"
 mkdir -p "$build/crashes"

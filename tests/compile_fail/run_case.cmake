@@ -1,7 +1,8 @@
 # Runs one compile-fail case:
 #   cmake -DCOMPILER=<c++> -DFLAGS_FILE=<flags.rsp> -DSOURCE=<case.cpp> -P run_case.cmake
 # Passes only if the compiler rejects SOURCE, prints exactly one `error:` line, and its output matches
-# every `// expect: <regex>` line of SOURCE (CMake regex syntax).
+# every `// expect: <regex>` line of SOURCE (CMake regex syntax); with `// error-within: <n>` the
+# `error:` line must also be among the first n lines of the output (the message, not a backtrace, first).
 foreach(var COMPILER FLAGS_FILE SOURCE)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "run_case.cmake: -D${var}=... is required")
@@ -30,6 +31,8 @@ while(NOT rest STREQUAL "")
   if(line MATCHES "^// expect: (.*)$")
     math(EXPR expectation_count "${expectation_count} + 1")
     set(expectation_${expectation_count} "${CMAKE_MATCH_1}")
+  elseif(line MATCHES "^// error-within: ([0-9]+)$")
+    set(error_within ${CMAKE_MATCH_1})
   elseif(first_line)
     message(FATAL_ERROR "${SOURCE}: the first line must be `// expect: <regex>`")
   endif()
@@ -50,10 +53,15 @@ endif()
 # clang's "1 error generated." has no colon, so counting `error:` counts diagnostics on both compilers.
 set(rest "${output}")
 set(error_lines 0)
+set(line_number 0)
 while(NOT rest STREQUAL "")
   _typenet_next_line(rest line)
+  math(EXPR line_number "${line_number} + 1")
   if(line MATCHES "error:")
     math(EXPR error_lines "${error_lines} + 1")
+    if(error_within AND line_number GREATER error_within)
+      string(APPEND problems "  - the `error:` line is line ${line_number}; it must be within the first ${error_within}\n")
+    endif()
   endif()
 endwhile()
 if(NOT error_lines EQUAL 1)

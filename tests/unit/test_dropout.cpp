@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -152,7 +153,7 @@ TEST_CASE("Dropout<P> accepts P in [0, 1) only, and reports it as the network's 
     // Naming the failure does not instantiate it, so this is checkable without a compile error.
     using Chain = detail::layer_chain<float, Dense<4, 4>, Dropout<1.5>, Dense<4, 2>>;
     STATIC_REQUIRE_FALSE(Chain::valid);
-    STATIC_REQUIRE(std::is_same_v<Chain::failure, diagnostics::check_dropout_rate<layer_index<1>, Dropout<1.5>>>);
+    STATIC_REQUIRE(std::is_same_v<Chain::failure, diagnostics::check_dropout_rate<layer_index<1>, Dropout<1.5>, fraction<3, 2>>>);
     STATIC_REQUIRE(detail::layer_chain<float, Dense<4, 4>, Dropout<0.5>, Dense<4, 2>>::valid);
 }
 
@@ -163,4 +164,14 @@ TEST_CASE("Dropout names and fusion kind", "[dropout]") {
     CHECK(Bound::name() == "Dropout(0.5)");
     CHECK(Dropout<0.3>::bind<float, Shape<8>>::name() == "Dropout(0.3)");
     CHECK(Seq<Dense<4, 8>, Dropout<0.25>>::summary().find("Dropout(0.25)") != std::string::npos);
+}
+
+TEST_CASE("a Real shows its value in diagnostics as a reduced decimal fraction", "[dropout][diagnostics]") {
+    // check_dropout_rate carries fraction_of<P>: compilers print the Real itself as its bit pattern.
+    STATIC_REQUIRE(std::is_same_v<fraction_of<50>, fraction<50, 1>>);
+    STATIC_REQUIRE(std::is_same_v<fraction_of<0.5>, fraction<1, 2>>);
+    STATIC_REQUIRE(std::is_same_v<fraction_of<-0.1>, fraction<-1, 10>>);
+    STATIC_REQUIRE(std::is_same_v<fraction_of<1e-5>, fraction<1, 100000>>);
+    STATIC_REQUIRE(std::is_same_v<fraction_of<1.0 / 3>, fraction<0, 0>>);  // no short decimal form
+    STATIC_REQUIRE(std::is_same_v<fraction_of<std::numeric_limits<double>::quiet_NaN()>, fraction<0, 0>>);
 }

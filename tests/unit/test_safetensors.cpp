@@ -57,6 +57,22 @@ TEST_CASE("a PyTorch MLP with BatchNorm1d loads with its running statistics", "[
     check_matches_torch<Seq<Dense<6, 8>, BatchNorm, ReLU, Dense<8, 3>>>("torch_bn_mlp");
 }
 
+TEST_CASE("a file of another format is reported as not a safetensors file, and what it is", "[io][safetensors][errors]") {
+    using Net = Seq<Dense<5, 7>, ReLU, Dense<7, 3>>;
+    Net net{Seed{1}};
+    const std::string path = (std::filesystem::temp_directory_path() / "typenet_not.safetensors").string();
+    auto expect_error = [&](const std::string& bytes, const std::string& message) {
+        std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        CHECK_THROWS_WITH(net.load_safetensors(path), Catch::Contains(path + ": not a safetensors file: it is " + message));
+    };
+    net.save(path);  // the native format, whose magic read as a size is 23720100516354388 bytes
+    CHECK_THROWS_WITH(net.load_safetensors(path), Catch::Contains("not a safetensors file: it is a typenet model file"));
+    expect_error(std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10), "a gzip file");
+    expect_error("label,x0,x1\n1,0.5,0.25\n", "a text file starting with \"label,x0,x1...\"");
+    expect_error("", "empty");
+    std::remove(path.c_str());
+}
+
 TEST_CASE("bad safetensors files throw typenet::error and change nothing", "[io][safetensors][errors]") {
     using Net = Seq<Dense<5, 7>, ReLU, Dense<7, 3>>;
     Net net{Seed{1}};

@@ -53,6 +53,10 @@ TEST_CASE("a thread count is chosen per network and validated", "[threads]") {
     const Seq<Dense<4, 3>> copy = net;  // copies start their own workers
     CHECK(copy.threads() == 3);
     REQUIRE_THROWS_AS(net.set_threads(0), error);
+    // A count far beyond any core count is refused, naming the bound; the network keeps its pool.
+    CHECK_THROWS_WITH(net.set_threads(1000), Catch::Contains("set_threads: 1000 threads is more than typenet allows (256)"));
+    CHECK_THROWS_AS(ThreadPool(max_threads + 1), error);
+    CHECK(net.threads() == 3);
     net.set_threads(1);
     CHECK(net.threads() == 1);
 }

@@ -169,12 +169,24 @@ struct check_residual_shape {
                   "project the input (see check_residual_shape<layer_index<I>, layer, expects<...>, receives<...>>)");
 };
 
-/// Dropout<P> with P outside [0, 1).
-template <class LayerIndex, class Layer>
+/// Dropout<P> with P outside [0, 1); Rate is P as fraction<Numerator, Denominator> (core/real.hpp).
+template <class LayerIndex, class Layer, class Rate = void>
 struct check_dropout_rate {
-    static_assert(fails<LayerIndex, Layer>,
+    static_assert(fails<LayerIndex, Layer, Rate>,
                   "typenet::Dropout<P>: the drop probability P must be in [0, 1) (see "
-                  "check_dropout_rate<layer_index<I>, Dropout<P>>)");
+                  "check_dropout_rate<layer_index<I>, Dropout<P>, fraction<numerator, denominator>>, which "
+                  "shows P as numerator/denominator)");
+};
+
+/// Labels that are not integer class labels, given to a class-label loss (SoftmaxCrossEntropy,
+/// MulticlassHinge), e.g. std::vector<float>.
+template <class Loss, class Labels>
+struct check_class_labels {
+    static_assert(fails<Loss, Labels>,
+                  "typenet: this loss takes integer class labels in contiguous memory: std::vector<int>, "
+                  "std::span<const int>, xt::xtensor<int, 1> (any integer type); the labels given are not "
+                  "integers (see check_class_labels<loss, labels>). Convert them to int, or for real-valued "
+                  "targets use a target matrix with MeanSquaredError or BinaryCrossEntropy");
 };
 
 }  // namespace diagnostics

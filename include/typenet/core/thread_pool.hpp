@@ -4,12 +4,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "typenet/core/error.hpp"
 
 namespace typenet {
+
+/// The most threads a network or pool accepts. Kernels split work by blocks of output columns (16 for
+/// a 256-wide layer with AVX2), so far fewer threads already leave some idle, and more threads than
+/// free cores only slow training down; a count above this is a typo or a misunderstanding.
+inline constexpr std::size_t max_threads = 256;
+
+/// Throws typenet::error (prefixed with `where`) unless 1 ≤ threads ≤ max_threads.
+inline void check_thread_count(std::size_t threads, const char* where) {
+    if (threads == 0) throw error(std::string(where) + ": the thread count must be at least 1");
+    if (threads > max_threads)
+        throw error(std::string(where) + ": " + std::to_string(threads) + " threads is more than typenet allows (" +
+                    std::to_string(max_threads) + "); this machine has " +
+                    std::to_string(std::thread::hardware_concurrency()) +
+                    " hardware threads, and more threads than free cores make training slower, not faster");
+}
 
 /// A fixed team of threads that runs one job at a time, split into size() parts: the calling thread runs
 /// part 0 and size() − 1 workers the others. Dispatching a job allocates nothing. Kernels split their
@@ -20,7 +36,7 @@ class ThreadPool {
 public:
     /// `threads` ≥ 1 in all: the caller plus threads − 1 workers.
     explicit ThreadPool(std::size_t threads = 1) : shared_(std::make_unique<Shared>()) {
-        if (threads == 0) throw error("ThreadPool: the thread count must be at least 1");
+        check_thread_count(threads, "ThreadPool");
         shared_->parts = threads;
         workers_.reserve(threads - 1);
         for (std::size_t part = 1; part < threads; ++part)

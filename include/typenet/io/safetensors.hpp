@@ -9,6 +9,7 @@
 
 #include "typenet/core/error.hpp"
 #include "typenet/io/atomic_file.hpp"
+#include "typenet/io/file_kind.hpp"
 #include "typenet/io/json_reader.hpp"
 #include "typenet/io/read_file.hpp"
 
@@ -94,11 +95,15 @@ void load_safetensors(Net& net, const std::string& path) {
         throw error("load_safetensors: " + path + ": " + problem);
     };
     std::uint64_t header_size = 0;
+    if (bytes.size() >= 8) std::memcpy(&header_size, bytes.data(), 8);
+    // A safetensors file is a u64 header size, then a JSON object: anything else is another format.
+    if (bytes.size() < 8 || header_size > bytes.size() - 8 || bytes[8] != '{')
+        if (const std::string kind = describe_file_kind(bytes); !kind.empty())
+            fail("not a safetensors file: it is " + kind);
     if (bytes.size() < 8) fail("truncated: " + std::to_string(bytes.size()) + " bytes, not even a header size");
-    std::memcpy(&header_size, bytes.data(), 8);
     if (header_size > bytes.size() - 8)
-        fail("the header claims " + std::to_string(header_size) + " bytes, the file has " +
-             std::to_string(bytes.size() - 8) + " after the size field");
+        fail("not a safetensors file, or a truncated one: the header claims " + std::to_string(header_size) +
+             " bytes, the file has " + std::to_string(bytes.size() - 8) + " after the size field");
     const JsonValue root = JsonReader(std::string_view(bytes).substr(8, header_size), "load_safetensors: " + path).parse();
     const JsonValue::Object* entries = root.object();
     if (!entries) fail("the header is not a JSON object");

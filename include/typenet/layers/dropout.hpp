@@ -137,7 +137,7 @@ struct Dropout {
     template <class In>
     static constexpr bool accepts = P.value() >= 0.0 && P.value() < 1.0;  // false for NaN too
     template <std::size_t Index, class In>
-    using rejection = diagnostics::check_dropout_rate<layer_index<Index>, Dropout>;
+    using rejection = diagnostics::check_dropout_rate<layer_index<Index>, Dropout, fraction_of<P>>;
     template <class T, class InputShape>
     using bind = DropoutLayer<T, InputShape, P>;
 };

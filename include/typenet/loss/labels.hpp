@@ -5,6 +5,7 @@
 #include <string>
 #include <type_traits>
 
+#include "typenet/core/diagnostics.hpp"
 #include "typenet/core/error.hpp"
 
 namespace typenet {
@@ -27,6 +28,14 @@ std::size_t checked_label(const L& labels, std::size_t r, std::size_t classes, c
                     " is out of range; the network has " + std::to_string(classes) + " outputs (labels 0.." +
                     std::to_string(classes - 1) + ")");
     return static_cast<std::size_t>(label);
+}
+
+/// The body of a class-label loss's overload for anything that is not ClassLabels: one diagnostic that
+/// names the accepted label types, instead of a page of failed candidates.
+template <class Loss, class Labels, class T>
+T reject_labels() {
+    (void)sizeof(diagnostics::check_class_labels<Loss, Labels>);
+    return T{};
 }
 
 template <class L>

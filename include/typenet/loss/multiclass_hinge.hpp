@@ -22,6 +22,13 @@ struct MulticlassHinge {
         for (std::size_t r = 0; r < batch; ++r) loss_detail::checked_label(labels, r, classes, "MulticlassHinge");
     }
 
+    /// Labels that are not integers (std::vector<float>, ...): one compile-time error naming the accepted types.
+    template <class T, std::size_t N, class Labels>
+        requires(!ClassLabels<Labels>)
+    T evaluate(BatchView<const T, N>, const Labels&, BatchView<T, N>) const {
+        return loss_detail::reject_labels<MulticlassHinge, Labels, T>();
+    }
+
     template <class T, std::size_t N, ClassLabels Labels>
     T evaluate(BatchView<const T, N> scores, const Labels& labels, BatchView<T, N> gradient) const {
         static_assert(N >= 2, "typenet::MulticlassHinge: needs at least two outputs");

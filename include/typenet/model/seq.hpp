@@ -131,7 +131,7 @@ public:
     /// thread included; 1 (the default) starts none. Work is split by output columns in a fixed way, so
     /// the results are bitwise identical for any count. predict always runs on the calling thread.
     void set_threads(std::size_t threads) {
-        if (threads == 0) throw error("set_threads: the thread count must be at least 1");
+        check_thread_count(threads, "set_threads");
         if (threads != pool_.size()) pool_ = ThreadPool(threads);
     }
     std::size_t threads() const { return pool_.size(); }

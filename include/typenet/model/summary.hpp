@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "typenet/simd/arch.hpp"
+
 namespace typenet {
 
 /// One row of a network summary.
@@ -13,7 +15,8 @@ struct LayerSummary {
     std::size_t parameters = 0;
 };
 
-/// A Keras-style table: per layer its index, name, output shape and parameter count; then totals.
+/// A Keras-style table: per layer its index, name, output shape and parameter count; then totals and
+/// the SIMD instruction set the kernels were compiled for (a build without -march=native is ~3x slower).
 inline std::string format_summary(const std::string& input_shape, const std::vector<LayerSummary>& rows) {
     std::size_t name_width = 5, shape_width = 12;
     for (const auto& r : rows) {
@@ -34,6 +37,7 @@ inline std::string format_summary(const std::string& input_shape, const std::vec
         total += rows[i].parameters;
     }
     out += rule + "\nTotal parameters: " + std::to_string(total) + "\n";
+    out += "SIMD: " + simd::architecture() + "\n";
     return out;
 }
 

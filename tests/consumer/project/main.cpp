@@ -29,5 +29,6 @@ int main() {
 
     std::printf("consumer: predict (%zu, %zu), loss after 50 steps %.4f: %s\n", y.shape(0), y.shape(1),
                 static_cast<double>(loss), ok ? "ok" : "FAILED");
+    std::printf("SIMD: %s\n", typenet::simd::architecture().c_str());
     return ok ? 0 : 1;
 }
