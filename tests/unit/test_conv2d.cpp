@@ -125,6 +125,9 @@ TEST_CASE("Conv2D's parameters are PyTorch's: weight (out, in/groups, k, k), bia
     CHECK(Seq<Input<1, 8, 8>, Conv2D<1, 2, 3, Xavier, Stride<2>, Padding<1>, Dilation<2>, NoBias>>::summary().find(
               "Conv2D<1, 2, 3, Stride<2>, Padding<1>, Dilation<2>, Xavier, NoBias>") != std::string::npos);
     CHECK(Net::summary().find("(8, 7, 7)") != std::string::npos);
+    // Numbered as the keys: the Input is the "input" line, the convolution layer 0.
+    CHECK(Net::summary().find("\n0     Conv2D<4, 8, 3, Groups<2>, He>") != std::string::npos);
+    CHECK(Net::summary().find("Input(") == std::string::npos);
 }
 
 TEST_CASE("Conv2D's fused stages train like the per-layer reference, and 2 threads like 1", "[conv2d][fusion]") {

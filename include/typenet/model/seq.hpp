@@ -284,9 +284,12 @@ public:
         return describe("train:", runner::training_plan_) + "\n" + describe("inference:", runner::inference_plan_);
     }
 
-    /// A Keras-style table: layer, output shape, parameter count, totals.
+    /// A Keras-style table: layer (numbered as in the PyTorch keys), output shape, parameter count, totals.
     static std::string summary() {
-        return format_summary(input_shape::str(), summary_rows(std::make_index_sequence<N>{}));
+        std::vector<LayerSummary> rows = summary_rows(std::make_index_sequence<N>{});
+        // Input<...> is the "input" line, and the indices stay those of the PyTorch keys.
+        if (starts_with_input) rows.erase(rows.begin());
+        return format_summary(input_shape::str(), rows);
     }
 
 private:
