@@ -18,6 +18,23 @@ concept ClassLabels = requires(const L& l) {
 } && std::integral<std::remove_cvref_t<decltype(*std::declval<const L&>().data())>>;
 
 namespace loss_detail {
+template <class L>
+inline constexpr bool multi_dimensional = false;
+template <class L>
+    requires requires { L::rank; }
+inline constexpr bool multi_dimensional<L> = L::rank != 1;
+}  // namespace loss_detail
+
+/// What a user passes as labels when they are not integers (std::vector<float>, a float column): one
+/// dimension of values in contiguous memory. A target matrix (rank 2) is not mistaken for labels, so
+/// `requires { loss.evaluate(outputs, targets, gradient); }` stays false for class-label losses.
+template <class L>
+concept NonIntegerLabels = requires(const L& l) {
+    { l.data() };
+    { l.size() } -> std::convertible_to<std::size_t>;
+} && !ClassLabels<L> && !loss_detail::multi_dimensional<std::remove_cvref_t<L>>;
+
+namespace loss_detail {
 
 /// Label r as an index in [0, classes), or a typenet::error naming the position and the value.
 template <class L>

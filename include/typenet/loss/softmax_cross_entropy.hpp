@@ -26,7 +26,7 @@ struct SoftmaxCrossEntropy {
 
     /// Labels that are not integers (std::vector<float>, ...): one compile-time error naming the accepted types.
     template <class T, std::size_t N, class Labels>
-        requires(!ClassLabels<Labels>)
+        requires NonIntegerLabels<Labels>
     T evaluate(BatchView<const T, N>, const Labels&, BatchView<T, N>) const {
         return loss_detail::reject_labels<SoftmaxCrossEntropy, Labels, T>();
     }
