@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "typenet/core/error.hpp"
+#include "typenet/core/finite_check.hpp"
 #include "typenet/io/atomic_file.hpp"
 #include "typenet/io/json_reader.hpp"
 #include "typenet/io/read_file.hpp"
@@ -47,10 +48,12 @@ inline std::size_t dtype_size(std::string_view dtype) {
 
 }  // namespace safetensors_detail
 
-/// Writes every parameter and buffer of the network to `path` as safetensors, atomically.
+/// Writes every parameter and buffer of the network to `path` as safetensors, atomically. Refuses
+/// (typenet::error naming the tensor and index, no file written) a network holding NaN or inf.
 template <class Net>
 void save_safetensors(const Net& net, const std::string& path) {
     using T = typename Net::scalar;
+    detail::require_finite_network(net, "save_safetensors: " + path);
     std::string header = "{\"__metadata__\":{\"format\":\"pt\",\"typenet_signature\":\"" +
                          safetensors_detail::escaped(Net::signature()) + "\"}";
     std::string data;
@@ -146,10 +149,10 @@ void load_safetensors(Net& net, const std::string& path) {
             else if (*dtype == "F64") std::memcpy(&v, at, 8);
             else { std::int64_t n; std::memcpy(&n, at, 8); v = static_cast<double>(n); }
             if (!std::isfinite(v))
-                fail(std::string(std::isnan(v) ? "NaN" : "infinite value") + " in tensor \"" + t.name + "\" at " +
-                     (t.info.rank == 2 ? "[" + std::to_string(i / t.info.dims[1]) + ", " +
-                                             std::to_string(i % t.info.dims[1]) + "]"
-                                       : "[" + std::to_string(i) + "]"));
+                fail(detail::non_finite_in(v, "tensor \"" + t.name + "\" at " +
+                                                  (t.info.rank == 2 ? "[" + std::to_string(i / t.info.dims[1]) + ", " +
+                                                                          std::to_string(i % t.info.dims[1]) + "]"
+                                                                    : "[" + std::to_string(i) + "]")));
             // File order is the logical row-major order; memory may hold the transpose.
             staged[staged_at + t.info.offset(i / t.info.dims[1], i % t.info.dims[1])] = static_cast<T>(v);
         }

@@ -13,6 +13,7 @@
 #include "typenet/core/aligned_buffer.hpp"
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/error.hpp"
+#include "typenet/core/finite_check.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/random.hpp"
 #include "typenet/core/tensor.hpp"
@@ -214,7 +215,8 @@ public:
     }
 
     /// One step of minibatch training: forward (train mode), loss, backward, optimizer update.
-    /// Returns the batch's mean loss. `targets` is whatever the loss takes (class labels for
+    /// Returns the batch's mean loss. A non-finite input or loss throws typenet::error (saying where)
+    /// and leaves parameters, optimizer state, running statistics and train_steps() as they were. `targets` is whatever the loss takes (class labels for
     /// SoftmaxCrossEntropy: std::span<const int>, std::vector<int>, xt::xtensor<int, 1>, ...).
     template <class Targets, class Loss, class Optimizer>
     T train_step(const Matrix<T>& x, const Targets& targets, const Loss& loss, Optimizer& optimizer) {
@@ -223,14 +225,18 @@ public:
         // Bad labels must fail before the forward pass counts a step and moves running statistics.
         if constexpr (requires { loss.validate_targets(targets, batch, output_size); })
             loss.validate_targets(targets, batch, output_size);
+        detail::require_finite_input(x.data(), batch, input_size, "train_step");
         reserve(batch);
         const simd::PoolScope threads(&pool_);
+        detail::StepRollback<T> rollback(buffers(), train_steps_);  // a refused step changes nothing
         forward_pass(x.data(), batch, Mode::Train);
         const T value = loss.evaluate(BatchView<const T, output_size>{activations_[N - 1].data(), batch}, targets,
                                       BatchView<T, output_size>{loss_gradient_.data(), batch});
+        detail::require_finite_loss(value, "train_step");
         zero_grad();
         backward_pass(loss_gradient_.data(), batch, nullptr);
         optimizer.step(*this);
+        rollback.dismiss();
         return value;
     }
 
