@@ -358,7 +358,7 @@ TEST_CASE("fit stops at a batch that augment made NaN; the network keeps its sta
     CHECK(std::ranges::equal(net.buffers(), buffers));
 }
 
-TEST_CASE("save, save_safetensors, save_checkpoint and export_header refuse NaN and Inf and write nothing",
+TEST_CASE("save, save_safetensors, save_checkpoint and export_header refuse NaN and inf and write nothing",
           "[nan][io]") {
     const std::string native = temp_path("m.tnet"), safetensors = temp_path("m.safetensors"),
                       checkpoint = temp_path("c.tnet"), header = temp_path("m.hpp");
