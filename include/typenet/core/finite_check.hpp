@@ -26,19 +26,22 @@ inline std::string matrix_cell(const std::string& name, std::size_t index, std::
     return name + " at row " + std::to_string(index / columns) + ", column " + std::to_string(index % columns);
 }
 
-/// Index of the first NaN or ±inf in data[0..n), or n. x − x is 0 for a finite x and NaN otherwise, so
-/// a block is summed in registers and only a block that holds a non-finite value is searched again.
+/// Index of the first NaN or ±inf in data[0..n), or n. x·0 + acc stays 0 while every x is finite and
+/// becomes NaN at the first that is not, so a chunk costs one FMA per register (eight independent
+/// sums hide its latency) and one test; only a chunk that fails the test is searched element by element.
 template <class T>
 std::size_t first_non_finite(const T* data, std::size_t n) {
     using V = simd::batch<T>;
-    constexpr std::size_t lanes = V::size, block = 4 * lanes;
+    constexpr std::size_t lanes = V::size, sums = 8, chunk = 8 * sums * lanes;
+    const V zero(T{0});
     std::size_t i = 0;
-    for (; i + block <= n; i += block) {
-        // Four independent sums: the loop is bound by loads, not by the latency of one add chain.
-        V a = V::load_unaligned(data + i), b = V::load_unaligned(data + i + lanes);
-        V c = V::load_unaligned(data + i + 2 * lanes), d = V::load_unaligned(data + i + 3 * lanes);
-        const V s = ((a - a) + (b - b)) + ((c - c) + (d - d));
-        if (!xsimd::all(s == s)) break;
+    for (; i + chunk <= n; i += chunk) {
+        V acc[sums];
+        for (V& a : acc) a = zero;
+        for (std::size_t j = i; j < i + chunk; j += sums * lanes)
+            for (std::size_t k = 0; k < sums; ++k) acc[k] = xsimd::fma(V::load_unaligned(data + j + k * lanes), zero, acc[k]);
+        for (std::size_t k = 1; k < sums; ++k) acc[0] += acc[k];
+        if (!xsimd::all(acc[0] == acc[0])) break;
     }
     for (; i < n; ++i)
         if (!std::isfinite(data[i])) return i;
