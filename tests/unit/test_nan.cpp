@@ -128,7 +128,8 @@ void check_layer(const Reference& ref, bool fuses = true) {
     // PReLU, with its slopes, runs as its own stage.
     REQUIRE(Contains(fuses ? "[Dense<37, 37, He> " + name + "]" : "[Dense<37, 37, He>] [" + name + "]")
                 .match(fused.fusion_plan()));
-    for (float& w : fused.named_tensors()[0].value) w = 0.0f;
+    const std::span<float> weights = fused.named_tensors()[0].value;
+    std::fill(weights.begin(), weights.end(), 0.0f);
     for (std::size_t r = 0; r < probe_rows; ++r) {
         const auto row = probe_row(r);
         std::array<float, W> sample;

@@ -39,7 +39,8 @@ std::size_t first_non_finite(const T* data, std::size_t n) {
         V acc[sums];
         for (V& a : acc) a = zero;
         for (std::size_t j = i; j < i + chunk; j += sums * lanes)
-            for (std::size_t k = 0; k < sums; ++k) acc[k] = xsimd::fma(V::load_unaligned(data + j + k * lanes), zero, acc[k]);
+            for (std::size_t k = 0; k < sums; ++k)
+                acc[k] = xsimd::fma(V::load_unaligned(data + j + k * lanes), zero, acc[k]);
         for (std::size_t k = 1; k < sums; ++k) acc[0] += acc[k];
         if (!xsimd::all(acc[0] == acc[0])) break;
     }

@@ -113,7 +113,8 @@ void load_from_arrays(Net& net, std::span<const typename Net::scalar> parameters
     for (const bool buffer : {false, true}) {
         const auto values = buffer ? buffers : parameters;
         if (const std::size_t i = detail::first_non_finite(values.data(), values.size()); i < values.size())
-            throw error("load_from_arrays: " + detail::non_finite_value(net, i, buffer, static_cast<double>(values[i])));
+            throw error("load_from_arrays: " +
+                        detail::non_finite_value(net, i, buffer, static_cast<double>(values[i])));
     }
     std::copy(parameters.begin(), parameters.end(), net.parameters().begin());
     std::copy(buffers.begin(), buffers.end(), net.buffers().begin());

@@ -215,9 +215,10 @@ public:
     }
 
     /// One step of minibatch training: forward (train mode), loss, backward, optimizer update.
-    /// Returns the batch's mean loss. A non-finite input or loss throws typenet::error (saying where)
-    /// and leaves parameters, optimizer state, running statistics and train_steps() as they were. `targets` is whatever the loss takes (class labels for
+    /// Returns the batch's mean loss. `targets` is whatever the loss takes (class labels for
     /// SoftmaxCrossEntropy: std::span<const int>, std::vector<int>, xt::xtensor<int, 1>, ...).
+    /// A NaN or infinite input or loss throws typenet::error saying where, and the refused step leaves
+    /// parameters, optimizer state, running statistics and train_steps() as they were.
     template <class Targets, class Loss, class Optimizer>
     T train_step(const Matrix<T>& x, const Targets& targets, const Loss& loss, Optimizer& optimizer) {
         const std::size_t batch = checked_batch(x, "train_step");

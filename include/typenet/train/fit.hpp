@@ -86,7 +86,8 @@ inline Goal goal_of(Monitor m) {
 /// Throws naming the first NaN or infinite feature of a dataset.
 inline void check_features_finite(const Dataset& data, const std::string& what) {
     if (const std::size_t i = detail::first_non_finite(data.x.data(), data.x.size()); i < data.x.size())
-        throw error("fit: " + detail::non_finite_in(data.x.data()[i], detail::matrix_cell(what + ".x", i, data.features())));
+        throw error("fit: " +
+                    detail::non_finite_in(data.x.data()[i], detail::matrix_cell(what + ".x", i, data.features())));
 }
 
 /// Throws naming the first label the network cannot produce.
@@ -126,8 +127,9 @@ struct Snapshot {
 /// reused across steps (no allocation per step after the first batch). The same seed, data and
 /// options give bitwise the same parameters.
 ///
-/// If the loss or a gradient becomes inf/NaN, fit throws typenet::error naming the epoch and batch,
-/// and the network keeps the parameters (and running statistics) from before that batch.
+/// If a batch (after `augment`), the loss or a gradient holds inf/NaN, fit throws typenet::error naming
+/// the epoch and batch, and the network keeps the parameters, running statistics and step count from
+/// before that batch.
 template <class Net, class Loss, class Optimizer>
 History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimizer, const FitOptions& options = {}) {
     using T = typename Net::scalar;
