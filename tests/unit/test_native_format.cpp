@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "catch.hpp"
-#include "support/poisoned_file.hpp"
 #include "support/law_suite.hpp"
+#include "support/poisoned_file.hpp"
 
 using namespace typenet;
 
