@@ -361,7 +361,7 @@ TEST_CASE("fit checks its data and options up front", "[fit][errors]") {
     CHECK_THROWS_WITH(run(bad_label), Catch::Contains("train.y[7] is 3; the network has 3 outputs (labels 0..2)"));
     Dataset nan_x = train;
     nan_x.x(5, 2) = std::nanf("");
-    CHECK_THROWS_WITH(run(nan_x), Catch::Contains("train.x holds nan at sample 5, feature 2"));
+    CHECK_THROWS_WITH(run(nan_x), Catch::Contains("fit: NaN in train.x at row 5, column 2"));
     CHECK_THROWS_WITH(run(train, {.epochs = 1, .batch_size = 0}), Catch::Contains("batch_size"));
     FitOptions es{.epochs = 2};
     es.early_stopping = EarlyStopping{};

@@ -110,7 +110,7 @@ TEST_CASE("losses report bad labels, targets and NaN outputs: what and where", "
     CHECK_THROWS_AS(MeanSquaredError{}.evaluate(out, Matrix<double>::from_shape({3, 3}), grad), shape_error);
     for (const char* name : {"SoftmaxCrossEntropy", "MulticlassHinge", "MeanSquaredError", "BinaryCrossEntropy"}) {
         INFO(name);
-        const std::string expected = std::string(name) + ": the network output is nan at sample 1, output 1";
+        const std::string expected = std::string(name) + ": NaN in the network output at row 1, column 1";
         if (name[0] == 'S') CHECK_THROWS_WITH(SoftmaxCrossEntropy{}.evaluate(bad, labels, grad), Catch::Contains(expected));
         if (name[1] == 'u') CHECK_THROWS_WITH(MulticlassHinge{}.evaluate(bad, labels, grad), Catch::Contains(expected));
         if (name[0] == 'M' && name[1] == 'e')

@@ -119,9 +119,9 @@ TEMPLATE_TEST_CASE("preprocessors: apply before fit, wrong width, empty or non-f
     REQUIRE_THROWS_WITH(p.fit(Matrix<float>::from_shape({0, 3})), Contains("fit: the data is empty"));
     Matrix<float> bad = x;
     bad(4, 2) = std::nanf("");
-    REQUIRE_THROWS_WITH(p.fit(bad), Contains("fit: x(4, 2) is NaN"));
+    REQUIRE_THROWS_WITH(p.fit(bad), Contains("fit: NaN in x at row 4, column 2"));
     bad(4, 2) = INFINITY;
-    REQUIRE_THROWS_WITH(p.fit(bad), Contains("x(4, 2) is infinite"));
+    REQUIRE_THROWS_WITH(p.fit(bad), Contains("infinite value in x at row 4, column 2"));
 
     p.fit(x);
     REQUIRE(p.fitted());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "support/poisoned_file.hpp"
 #include <typenet/typenet.hpp>
 
 using namespace typenet;
@@ -50,6 +51,16 @@ Net poisoned(bool buffer, std::size_t index, float value) {
     (buffer ? net.buffers() : net.parameters())[index] = value;
     return net;
 }
+
+/// A file of `poisoned(buffer, index, value)`: save refuses a non-finite value, so the file is written
+/// with a finite stand-in that is then replaced by `value`.
+void write_poisoned(const std::string& path, bool buffer, std::size_t index, float value, bool native) {
+    constexpr float stand_in = 1234.5678f;
+    const Net net = poisoned(buffer, index, stand_in);
+    if (native) net.save(path);
+    else net.save_safetensors(path);
+    testing::replace_in_file(path, stand_in, value, native);
+}
 }  // namespace
 
 TEST_CASE("non-finite weights in a native file: the error names the tensor, the network is unchanged",
@@ -58,17 +69,17 @@ TEST_CASE("non-finite weights in a native file: the error names the tensor, the 
     Net target{Seed{1}};
     const Snapshot before(target);
     // Dense stores Wᵀ (in, out): memory index 6 of 0.weight is input 1, output 2 → PyTorch [2, 1].
-    poisoned(false, 6, std::numeric_limits<float>::quiet_NaN()).save(path);
+    write_poisoned(path, false, 6, std::numeric_limits<float>::quiet_NaN(), true);
     REQUIRE_THROWS_WITH(target.load(path), Contains("load: " + path + ": NaN in the parameters at index 6") &&
                                                 Contains("(tensor \"0.weight\" at [2, 1])"));
     CHECK(before.matches(target));
     // Parameters: 0.weight (20), 0.bias (4), 1.weight (4), 1.bias (4), 3.weight (12); index 41 is 3.weight.
-    poisoned(false, 41, std::numeric_limits<float>::infinity()).save(path);
+    write_poisoned(path, false, 41, std::numeric_limits<float>::infinity(), true);
     REQUIRE_THROWS_WITH(target.load(path),
                         Contains("infinite value in the parameters at index 41 (tensor \"3.weight\""));
     CHECK(before.matches(target));
     // Buffers: 1.running_mean (4), 1.running_var (4), 1.num_batches_tracked (1).
-    poisoned(true, 5, std::numeric_limits<float>::infinity()).save(path);
+    write_poisoned(path, true, 5, std::numeric_limits<float>::infinity(), true);
     REQUIRE_THROWS_WITH(target.load(path),
                         Contains("infinite value in the buffers at index 5 (tensor \"1.running_var\" at [1])"));
     CHECK(before.matches(target));
@@ -80,11 +91,11 @@ TEST_CASE("NaN weights in a safetensors file: the error names the tensor, the ne
     const std::string path = temp_path("nonfinite.safetensors");
     Net target{Seed{1}};
     const Snapshot before(target);
-    poisoned(false, 21, std::numeric_limits<float>::quiet_NaN()).save_safetensors(path);
+    write_poisoned(path, false, 21, std::numeric_limits<float>::quiet_NaN(), false);
     REQUIRE_THROWS_WITH(target.load_safetensors(path),
                         Contains("load_safetensors: " + path + ": NaN in tensor \"0.bias\" at [1]"));
     CHECK(before.matches(target));
-    poisoned(true, 2, std::numeric_limits<float>::quiet_NaN()).save_safetensors(path);
+    write_poisoned(path, true, 2, std::numeric_limits<float>::quiet_NaN(), false);
     REQUIRE_THROWS_WITH(target.load_safetensors(path), Contains("NaN in tensor \"1.running_mean\" at [2]"));
     CHECK(before.matches(target));
     std::remove(path.c_str());
@@ -172,7 +183,7 @@ TEST_CASE("a loss that becomes NaN inside fit stops it with the epoch and batch;
     };
     // 5 batches per epoch: the 8th call is epoch 2, batch 3.
     REQUIRE_THROWS_WITH(fit(net, train, TurnsNaN{&calls, 8}, opt, options),
-                        Contains("fit: epoch 2, batch 3 of 5: the loss is nan") &&
+                        Contains("fit: epoch 2, batch 3 of 5: train_step: the loss is nan") &&
                             Contains("the network keeps its parameters from before this batch"));
     REQUIRE(calls == 8);
     CHECK(std::ranges::equal(net.parameters(), parameters));

@@ -84,7 +84,7 @@ TEST_CASE("softmax cross-entropy is stable and exact", "[loss]") {
     const double nan_logits[] = {0, std::nan(""), 0};
     CHECK_THROWS_WITH(loss.evaluate(BatchView<const double, 3>{nan_logits, 1}, std::vector<int>{0},
                                     BatchView<double, 3>{grad, 1}),
-                      Catch::Contains("sample 0, output 1"));
+                      Catch::Contains("NaN in the network output at row 0, column 1"));
 }
 
 TEST_CASE("SGD follows PyTorch's momentum, Nesterov and weight-decay rule", "[optim]") {

@@ -1,11 +1,11 @@
 #pragma once
 /// \file What every preprocessor checks, and the per-feature statistics they share.
-#include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "typenet/core/error.hpp"
+#include "typenet/core/finite_check.hpp"
 #include "typenet/core/tensor.hpp"
 
 namespace typenet::detail {
@@ -15,11 +15,9 @@ inline void check_fit_input(const Matrix<float>& x, const std::string& who) {
     if (x.shape(0) == 0 || x.shape(1) == 0)
         throw error(who + "::fit: the data is empty (" + std::to_string(x.shape(0)) + "x" +
                     std::to_string(x.shape(1)) + ")");
-    const std::size_t cols = x.shape(1);
-    for (std::size_t i = 0; i < x.size(); ++i)
-        if (!std::isfinite(x.data()[i]))
-            throw error(who + "::fit: x(" + std::to_string(i / cols) + ", " + std::to_string(i % cols) + ") is " +
-                        (std::isnan(x.data()[i]) ? "NaN" : "infinite") + "; statistics need finite data");
+    if (const std::size_t i = first_non_finite(x.data(), x.size()); i < x.size())
+        throw error(who + "::fit: " + non_finite_in(x.data()[i], matrix_cell("x", i, x.shape(1))) +
+                    "; statistics need finite data");
 }
 
 /// Throws unless the preprocessor was fitted and `x` has the feature count it was fitted on.

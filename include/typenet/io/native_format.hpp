@@ -1,7 +1,6 @@
 #pragma once
 #include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "typenet/core/error.hpp"
+#include "typenet/core/finite_check.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/io/atomic_file.hpp"
 #include "typenet/io/checksum.hpp"
@@ -132,19 +132,17 @@ inline void write_with_checksum(std::string out, const std::string& path) {
     file.commit();
 }
 
-/// "tensor "0.weight" at [3, 1]": element `index` of the parameters (or buffers), in PyTorch's
-/// logical layout, as the safetensors loader reports it.
-template <class Net>
-std::string locate(const Net& net, std::size_t index, bool buffer) {
-    std::size_t offset = 0;
-    for (const auto& t : net.named_tensors()) {
-        if (t.is_buffer != buffer) continue;
-        if (index < offset + t.value.size()) {
-            return "tensor \"" + t.name + "\" at " + t.info.str(t.info.logical(index - offset));
-        }
-        offset += t.value.size();
+/// The message for the first non-finite value of an optimizer's state vectors, or "" if all are finite.
+template <class Optimizer, class Net>
+std::string non_finite_state(const Net& net, const OptimizerState& state) {
+    for (std::size_t v = 0; v < state.vectors.size(); ++v) {
+        const std::vector<double>& values = state.vectors[v];
+        if (const std::size_t i = detail::first_non_finite(values.data(), values.size()); i < values.size())
+            return detail::non_finite_in(values[i], "the " + state.kind + " state vector " +
+                                                        std::string(Optimizer::state_vectors[v]) + " at index " +
+                                                        std::to_string(i) + " (" + detail::locate(net, i, false) + ")");
     }
-    return "no tensor";  // unreachable: the counts were checked against the network's
+    return "";
 }
 
 /// Parses and checks a whole file for network type Net; throws typenet::error (prefixed with the
@@ -212,14 +210,12 @@ Staged<typename Net::scalar> parse(const Net& net, const std::string& bytes, Rea
     staged.values.resize(Net::parameter_count + Net::buffer_count);
     std::memcpy(staged.values.data(), parameters, Net::parameter_count * sizeof(T));
     std::memcpy(staged.values.data() + Net::parameter_count, buffers, Net::buffer_count * sizeof(T));
-    for (std::size_t i = 0; i < staged.values.size(); ++i)
-        if (!std::isfinite(staged.values[i])) {
-            const bool buffer = i >= Net::parameter_count;
-            const std::size_t at = buffer ? i - Net::parameter_count : i;
-            in.fail(std::string(std::isnan(staged.values[i]) ? "NaN" : "infinite value") + " in the " +
-                    (buffer ? "buffers" : "parameters") + " at index " + std::to_string(at) + " (" +
-                    locate(net, at, buffer) + ")");
-        }
+    if (const std::size_t i = detail::first_non_finite(staged.values.data(), staged.values.size());
+        i < staged.values.size()) {
+        const bool buffer = i >= Net::parameter_count;
+        in.fail(detail::non_finite_value(net, buffer ? i - Net::parameter_count : i, buffer,
+                                         static_cast<double>(staged.values[i])));
+    }
     return staged;
 }
 
@@ -233,9 +229,11 @@ void commit(Net& net, const Staged<typename Net::scalar>& staged) noexcept {
 
 }  // namespace native_detail
 
-/// Writes the network's parameters, buffers and step count to `path` atomically (version 1).
+/// Writes the network's parameters, buffers and step count to `path` atomically (version 1). Refuses
+/// (typenet::error naming the tensor and index, no file written) a network holding NaN or inf.
 template <class Net>
 void save_native(const Net& net, const std::string& path) {
+    detail::require_finite_network(net, "save: " + path);
     native_detail::write_with_checksum(native_detail::network_part(net, native_version, 0), path);
 }
 
@@ -247,6 +245,10 @@ void save_native(const Net& net, const Optimizer& optimizer, const std::string& 
     // An optimizer that stepped another network would write a checkpoint no network could load.
     optim_detail::check_state(state, Optimizer::state_kind, Optimizer::state_vectors, "save_checkpoint: " + path + ": ",
                               Net::parameter_count);
+    // What load refuses is not written.
+    detail::require_finite_network(net, "save_checkpoint: " + path);
+    if (const std::string bad = native_detail::non_finite_state<Optimizer>(net, state); !bad.empty())
+        throw error("save_checkpoint: " + path + ": " + bad + "; nothing was written");
     std::size_t extra = 64 + state.kind.size();
     for (const auto& v : state.vectors) extra += 8 + v.size() * sizeof(double);
     std::string out = native_detail::network_part(net, native_checkpoint_version, extra);
@@ -292,13 +294,8 @@ void load_native(Net& net, Optimizer& optimizer, const std::string& path) {
         in.fail(what);
     }
     // Checked here, not in parse: net.load of a checkpoint needs only the network part.
-    const OptimizerState& state = *staged.optimizer;
-    for (std::size_t v = 0; v < state.vectors.size(); ++v)
-        for (std::size_t i = 0; i < state.vectors[v].size(); ++i)
-            if (const double x = state.vectors[v][i]; !std::isfinite(x))
-                in.fail(std::string(std::isnan(x) ? "NaN" : "infinite value") + " in the " + state.kind +
-                        " state vector " + std::string(Optimizer::state_vectors[v]) + " at index " +
-                        std::to_string(i) + " (" + native_detail::locate(net, i, false) + ")");
+    if (const std::string bad = native_detail::non_finite_state<Optimizer>(net, *staged.optimizer); !bad.empty())
+        in.fail(bad);
     // Nothing below throws: the optimizer takes the checked vectors by move.
     optimizer.import_state(std::move(*staged.optimizer));
     native_detail::commit(net, staged);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "typenet/core/error.hpp"
+#include "typenet/core/finite_check.hpp"
 #include "typenet/io/atomic_file.hpp"
 #include "typenet/io/file_kind.hpp"
 #include "typenet/io/json_reader.hpp"
@@ -48,10 +49,12 @@ inline std::size_t dtype_size(std::string_view dtype) {
 
 }  // namespace safetensors_detail
 
-/// Writes every parameter and buffer of the network to `path` as safetensors, atomically.
+/// Writes every parameter and buffer of the network to `path` as safetensors, atomically. Refuses
+/// (typenet::error naming the tensor and index, no file written) a network holding NaN or inf.
 template <class Net>
 void save_safetensors(const Net& net, const std::string& path) {
     using T = typename Net::scalar;
+    detail::require_finite_network(net, "save_safetensors: " + path);
     std::string header = "{\"__metadata__\":{\"format\":\"pt\",\"typenet_signature\":\"" +
                          safetensors_detail::escaped(Net::signature()) + "\"}";
     std::string data;
@@ -151,8 +154,7 @@ void load_safetensors(Net& net, const std::string& path) {
             else if (*dtype == "F64") std::memcpy(&v, at, 8);
             else { std::int64_t n; std::memcpy(&n, at, 8); v = static_cast<double>(n); }
             if (!std::isfinite(v))
-                fail(std::string(std::isnan(v) ? "NaN" : "infinite value") + " in tensor \"" + t.name + "\" at " +
-                     t.info.str(t.info.unflatten(i)));
+                fail(detail::non_finite_in(v, "tensor \"" + t.name + "\" at " + t.info.str(t.info.unflatten(i))));
             // File order is the logical row-major order; memory may hold another order.
             staged[staged_at + t.info.offset(t.info.unflatten(i))] = static_cast<T>(v);
         }

@@ -7,6 +7,7 @@
 
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/error.hpp"
+#include "typenet/core/finite_check.hpp"
 #include "typenet/loss/labels.hpp"
 
 namespace typenet {
@@ -37,8 +38,8 @@ template <class T, std::size_t N>
 void check_finite_row(BatchView<const T, N> outputs, std::size_t r, const char* loss) {
     for (std::size_t c = 0; c < N; ++c)
         if (!std::isfinite(outputs(r, c)))
-            throw error(std::string(loss) + ": the network output is " + std::to_string(outputs(r, c)) +
-                        " at sample " + std::to_string(r) + ", output " + std::to_string(c) +
+            throw error(std::string(loss) + ": " +
+                        detail::non_finite_in(outputs(r, c), detail::matrix_cell("the network output", r * N + c, N)) +
                         " (diverged? lower the learning rate, or check the input for NaN)");
 }
 

@@ -13,6 +13,7 @@
 #include "typenet/core/aligned_buffer.hpp"
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/error.hpp"
+#include "typenet/core/finite_check.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/layout.hpp"
 #include "typenet/core/random.hpp"
@@ -171,6 +172,8 @@ public:
     /// One step of minibatch training: forward (train mode), loss, backward, optimizer update.
     /// Returns the batch's mean loss. `targets` is whatever the loss takes (class labels for
     /// SoftmaxCrossEntropy: std::span<const int>, std::vector<int>, xt::xtensor<int, 1>, ...).
+    /// A NaN or infinite input or loss throws typenet::error saying where, and the refused step leaves
+    /// parameters, optimizer state, running statistics and train_steps() as they were.
     template <class Targets, class Loss, class Optimizer>
     T train_step(const Matrix<T>& x, const Targets& targets, const Loss& loss, Optimizer& optimizer) {
         const std::size_t batch = checked_batch(x, "train_step");
@@ -178,6 +181,7 @@ public:
         // Bad labels must fail before the forward pass counts a step and moves running statistics.
         if constexpr (requires { loss.validate_targets(targets, batch, output_size); })
             loss.validate_targets(targets, batch, output_size);
+        detail::require_finite_input(x.data(), batch, input_size, "train_step");
         reserve(batch);
         const simd::PoolScope threads(&pool_);
         const T* input = x.data();
@@ -185,6 +189,7 @@ public:
             to_network_order<input_shape>(input, input_copy_.data(), batch);
             input = input_copy_.data();
         }
+        detail::StepRollback<T> rollback(buffers(), train_steps_);  // a refused step changes nothing
         forward_pass(input, batch, Mode::Train);
         T value;
         if constexpr (reordered_v<output_shape>) {
@@ -200,9 +205,11 @@ public:
             value = loss.evaluate(BatchView<const T, output_size>{runner_.output(), batch}, targets,
                                   BatchView<T, output_size>{loss_gradient_.data(), batch});
         }
+        detail::require_finite_loss(value, "train_step");
         zero_grad();
         backward_pass(loss_gradient_.data(), nullptr);
         optimizer.step(*this);
+        rollback.dismiss();
         return value;
     }
 

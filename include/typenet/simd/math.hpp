@@ -64,10 +64,22 @@ template <class V>
 V fma(const V& a, const V& b, const V& c) {
     if constexpr (std::is_arithmetic_v<V>) return std::fma(a, b, c); else return xsimd::fma(a, b, c);
 }
+/// The larger of bound and x, and x itself when x is NaN (PyTorch's relu and clamp keep a NaN): x86's
+/// maxps returns its second operand when either is NaN, so the register form is one instruction, and
+/// the scalar form follows the same rule (a remainder loop agrees with the SIMD body, signed zeros too).
+template <class V>
+V max(const V& bound, const V& x) {
+    if constexpr (std::is_arithmetic_v<V>) return x < bound ? bound : x; else return xsimd::max(bound, x);
+}
+/// The smaller of bound and x, and x when x is NaN (minps's rule, as max).
+template <class V>
+V min(const V& bound, const V& x) {
+    if constexpr (std::is_arithmetic_v<V>) return bound < x ? bound : x; else return xsimd::min(bound, x);
+}
+/// x limited to [low, high]; a NaN x stays NaN.
 template <class V>
 V clamp(const V& x, const V& low, const V& high) {
-    if constexpr (std::is_arithmetic_v<V>) return x < low ? low : (x > high ? high : x);
-    else return xsimd::min(xsimd::max(x, low), high);
+    return min(high, max(low, x));
 }
 
 /// tanh of float by a rational function (the [13/6] minimax fit of Eigen's ptanh_float, evaluated by
@@ -107,17 +119,20 @@ V tanh(const V& x) {
     else if constexpr (std::is_arithmetic_v<V>) return std::tanh(x);
     else return xsimd::tanh(x);
 }
-template <class V>
-V max(const V& a, const V& b) {
-    if constexpr (std::is_arithmetic_v<V>) return a > b ? a : b; else return xsimd::max(a, b);
-}
 /// x > 0 ? if_positive : otherwise, elementwise.
 template <class V>
 V select_positive(const V& x, const V& if_positive, const V& otherwise) {
     if constexpr (std::is_arithmetic_v<V>) return x > V(0) ? if_positive : otherwise;
     else return xsimd::select(x > V(0), if_positive, otherwise);
 }
-/// 1 / (1 + e^-x), without overflow for large |x|.
+/// x <= 0 ? if_not_positive : otherwise, elementwise: unlike select_positive, a NaN x takes
+/// `otherwise` (PyTorch's threshold_backward and elu_backward test x <= 0).
+template <class V>
+V select_not_positive(const V& x, const V& if_not_positive, const V& otherwise) {
+    if constexpr (std::is_arithmetic_v<V>) return x <= V(0) ? if_not_positive : otherwise;
+    else return xsimd::select(x <= V(0), if_not_positive, otherwise);
+}
+/// 1 / (1 + e^-x), without overflow for large |x|; NaN for NaN, 0 and 1 for ∓inf.
 template <class V>
 V sigmoid(const V& x) {
     return V(1) / (V(1) + exp(-x));

@@ -14,6 +14,7 @@
 
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/error.hpp"
+#include "typenet/core/finite_check.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/data/dataset.hpp"
 #include "typenet/optim/optimizer.hpp"
@@ -34,8 +35,7 @@ struct non_finite : error {
 };
 
 /// Wraps the user's loss for one train_step: counts correct predictions of the training outputs
-/// (the running train accuracy, at no extra forward pass) and rejects a non-finite loss before
-/// backward and the update run, so the parameters stay as they were.
+/// (the running train accuracy, at no extra forward pass). train_step itself refuses a non-finite loss.
 template <class Loss>
 struct WatchedLoss {
     const Loss& loss;
@@ -44,10 +44,6 @@ struct WatchedLoss {
     template <class T, std::size_t N, class Labels>
     T evaluate(BatchView<const T, N> outputs, const Labels& labels, BatchView<T, N> gradient) const {
         const T value = loss.evaluate(outputs, labels, gradient);
-        if (!std::isfinite(value))
-            throw non_finite("the loss is " + std::to_string(value) +
-                             " although the outputs are finite (the loss's own arithmetic failed: check its "
-                             "targets and settings)");
         for (std::size_t r = 0; r < outputs.rows; ++r)
             *correct += predicted_class(outputs.row(r), N) == static_cast<std::size_t>(labels.data()[r]);
         return value;
@@ -64,23 +60,12 @@ struct WatchedOptimizer {
     void step(Net& net) {
         if (check) {
             const auto g = net.gradients();
-            for (std::size_t i = 0; i < g.size(); ++i)
-                if (!std::isfinite(g[i])) throw non_finite(gradient_message(net, i, static_cast<double>(g[i])));
+            if (const std::size_t i = detail::first_non_finite(g.data(), g.size()); i < g.size())
+                throw non_finite(detail::non_finite_in(static_cast<double>(g[i]),
+                                                       "the gradients at index " + std::to_string(i) + " (" +
+                                                           detail::locate(net, i, false) + ")"));
         }
         optimizer.step(net);
-    }
-
-    template <class Net>
-    static std::string gradient_message(Net& net, std::size_t index, double value) {
-        std::size_t offset = 0;
-        for (const auto& t : net.named_tensors()) {
-            if (t.is_buffer) continue;
-            if (index < offset + t.value.size())
-                return "the gradient of " + t.name + " is " + std::to_string(value) + " at element " +
-                       std::to_string(index - offset);
-            offset += t.value.size();
-        }
-        return "a gradient is " + std::to_string(value);
     }
 };
 
@@ -100,12 +85,9 @@ inline Goal goal_of(Monitor m) {
 
 /// Throws naming the first NaN or infinite feature of a dataset.
 inline void check_features_finite(const Dataset& data, const std::string& what) {
-    const float* x = data.x.data();
-    const std::size_t f = data.features();
-    for (std::size_t i = 0; i < data.x.size(); ++i)
-        if (!std::isfinite(x[i]))
-            throw error("fit: " + what + ".x holds " + std::to_string(x[i]) + " at sample " + std::to_string(i / f) +
-                        ", feature " + std::to_string(i % f));
+    if (const std::size_t i = detail::first_non_finite(data.x.data(), data.x.size()); i < data.x.size())
+        throw error("fit: " +
+                    detail::non_finite_in(data.x.data()[i], detail::matrix_cell(what + ".x", i, data.features())));
 }
 
 /// Throws naming the first label the network cannot produce.
@@ -119,18 +101,18 @@ void check_labels(const Dataset& data, const std::string& what) {
                         " (labels 0.." + std::to_string(classes - 1) + ")");
 }
 
-/// Parameters and running statistics, copied out and back (best epoch; last good buffers).
+/// Parameters and running statistics, copied out and back (the best epoch's).
 template <class T>
 struct Snapshot {
     std::vector<T> parameters, buffers;
     template <class Net>
-    void save(const Net& net, bool with_parameters = true) {
-        if (with_parameters) parameters.assign(net.parameters().begin(), net.parameters().end());
+    void save(const Net& net) {
+        parameters.assign(net.parameters().begin(), net.parameters().end());
         buffers.assign(net.buffers().begin(), net.buffers().end());
     }
     template <class Net>
-    void restore(Net& net, bool with_parameters = true) const {
-        if (with_parameters) std::ranges::copy(parameters, net.parameters().begin());
+    void restore(Net& net) const {
+        std::ranges::copy(parameters, net.parameters().begin());
         std::ranges::copy(buffers, net.buffers().begin());
     }
 };
@@ -145,8 +127,9 @@ struct Snapshot {
 /// reused across steps (no allocation per step after the first batch). The same seed, data and
 /// options give bitwise the same parameters.
 ///
-/// If the loss or a gradient becomes inf/NaN, fit throws typenet::error naming the epoch and batch,
-/// and the network keeps the parameters (and running statistics) from before that batch.
+/// If a batch (after `augment`), the loss or a gradient holds inf/NaN, fit throws typenet::error naming
+/// the epoch and batch, and the network keeps the parameters, running statistics and step count from
+/// before that batch.
 template <class Net, class Loss, class Optimizer>
 History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimizer, const FitOptions& options = {}) {
     using T = typename Net::scalar;
@@ -186,7 +169,7 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
     std::vector<int> labels(batch);
     std::vector<std::uint64_t> samples(options.augment ? batch : 0);
     std::vector<std::size_t> order;
-    train_detail::Snapshot<T> good, best;
+    train_detail::Snapshot<T> best;
 
     std::ostream& out = options.log ? *options.log : std::cout;
     ProgressReporter progress(out, options.log == nullptr && stdout_is_terminal(), options.epochs);
@@ -246,14 +229,12 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
             }
             if (options.schedule && options.schedule_per_batch)
                 set_learning_rate(options.schedule(global_step) * plateau_scale);
-            if constexpr (Net::buffer_count > 0) good.save(net, false);
             T value{};
             try {
                 value = net.train_step(x, std::span<const int>(labels.data(), rows), watched_loss, watched_optimizer);
             } catch (const error& e) {
-                // Parameters are untouched (the loss and the gradient are checked before the update);
-                // running statistics were updated by the forward pass, so put them back.
-                if constexpr (Net::buffer_count > 0) good.restore(net, false);
+                // A refused step changed nothing: the input, the loss and the gradient are checked before
+                // the update, and train_step puts the running statistics and the step count back.
                 std::string what = e.what();
                 if (what.rfind("typenet: ", 0) == 0) what.erase(0, 9);
                 throw error("fit: epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) + " of " +

@@ -20,9 +20,10 @@ struct ELU : Elementwise<ELU<Alpha>> {
         return math::select_positive(x, x, math::constant<V>(alpha) * math::expm1(x));
     }
     /// For x ≤ 0, d/dx alpha·(eˣ − 1) = alpha·eˣ = y + alpha: no second exponential (PyTorch does the same).
+    /// A NaN x takes the slope 1, as PyTorch's elu_backward (x <= 0 ? ... : 1).
     template <class V>
     static V derivative(V x, V y) {
-        return math::select_positive(x, V(1), y + math::constant<V>(alpha));
+        return math::select_not_positive(x, y + math::constant<V>(alpha), V(1));
     }
 };
 

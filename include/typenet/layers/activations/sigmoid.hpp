@@ -6,7 +6,8 @@
 
 namespace typenet {
 
-/// The logistic function 1 / (1 + e⁻ˣ) (PyTorch nn.Sigmoid); 0 and 1 in the limits, never NaN.
+/// The logistic function 1 / (1 + e⁻ˣ) (PyTorch nn.Sigmoid); 0 and 1 in the limits (and at ∓inf),
+/// NaN only for NaN.
 struct Sigmoid : Elementwise<Sigmoid> {
     static std::string name() { return "Sigmoid"; }
     template <class V>
