@@ -43,7 +43,8 @@ void check_finite_row(BatchView<const T, N> outputs, std::size_t r, const char* 
 }
 
 /// Target (r, c) as T: from a target matrix, or the one-hot encoding of class labels (with one output,
-/// the label itself, 0 or 1, is the target).
+/// the label itself, 0 or 1, is the target: BinaryCrossEntropy's binary classification;
+/// MeanSquaredError refuses labels on one output at compile time).
 template <class T, std::size_t N, class Targets>
 struct target_reader;
 
