@@ -17,7 +17,7 @@ struct MeanSquaredError {
     template <class T, std::size_t N, class Targets>
         requires TargetMatrix<Targets> || ClassLabels<Targets>
     T evaluate(BatchView<const T, N> outputs, const Targets& targets, BatchView<T, N> gradient) const {
-        if constexpr (N == 1 && ClassLabels<Targets>) {
+        if constexpr (refuses_targets<MeanSquaredError, Targets, N>) {
             (void)diagnostics::check_one_output_real_targets<MeanSquaredError, Targets>{};
             return T{};
         } else {
@@ -51,5 +51,9 @@ private:
         return static_cast<T>(total / count);
     }
 };
+
+/// Class labels on one output: they would be read as 0/1 targets.
+template <ClassLabels L>
+inline constexpr bool refuses_targets<MeanSquaredError, L, 1> = true;
 
 }  // namespace typenet

@@ -20,6 +20,12 @@ concept TargetMatrix = requires(const M& m) {
     { m.shape(1) } -> std::convertible_to<std::size_t>;
 } && std::floating_point<std::remove_cvref_t<decltype(*std::declval<const M&>().data())>>;
 
+/// True for a (loss, targets, outputs) combination that the loss rejects at compile time with a
+/// diagnostic (core/diagnostics.hpp): each such loss specializes it and tests it in its evaluate().
+/// fit() tests it before calling the loss, so that the diagnostic is the only error.
+template <class Loss, class Targets, std::size_t Outputs>
+inline constexpr bool refuses_targets = false;
+
 namespace loss_detail {
 
 /// Throws unless `targets` is (batch, width).

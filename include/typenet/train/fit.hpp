@@ -18,6 +18,7 @@
 #include "typenet/data/dataset.hpp"
 #include "typenet/data/regression_dataset.hpp"
 #include "typenet/loss/labels.hpp"
+#include "typenet/loss/targets.hpp"
 #include "typenet/optim/optimizer.hpp"
 #include "typenet/train/classify.hpp"
 #include "typenet/train/evaluate.hpp"
@@ -143,8 +144,8 @@ struct Snapshot {
 
 /// fit() for either kind of dataset; the two differ only in their targets (Minibatch gathers both).
 template <class Net, class Data, class Loss, class Optimizer>
-History fit_any(Net& net, const Data& train, const Loss& loss, Optimizer& optimizer,
-                const BasicFitOptions<Data>& options) {
+History fit_loop(Net& net, const Data& train, const Loss& loss, Optimizer& optimizer,
+                 const BasicFitOptions<Data>& options) {
     using T = typename Net::scalar;
     constexpr bool has_lr = HasLearningRate<Optimizer>;
     constexpr bool labelled = std::is_same_v<Data, Dataset>;
@@ -312,6 +313,19 @@ History fit_any(Net& net, const Data& train, const Loss& loss, Optimizer& optimi
         progress.message(text);
     }
     return history;
+}
+
+/// A loss that refuses the dataset's targets stops compilation with its diagnostic once, through one
+/// call of the loss, and nothing else (clang would report every other call of it too).
+template <class Net, class Data, class Loss, class Optimizer>
+History fit_any(Net& net, const Data& train, const Loss& loss, Optimizer& optimizer,
+                const BasicFitOptions<Data>& options) {
+    if constexpr (refuses_targets<Loss, decltype(targets_of(train, 0, 0)), Net::output_size>) {
+        (void)evaluate_any(net, train, loss, 1);
+        return {};
+    } else {
+        return fit_loop(net, train, loss, optimizer, options);
+    }
 }
 
 }  // namespace train_detail
