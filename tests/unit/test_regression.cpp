@@ -244,6 +244,7 @@ TEST_CASE("accuracy, evaluate and fit refuse a label out of range with the same 
     SGD opt;
     CHECK_THROWS_WITH(fit(trained, d, SoftmaxCrossEntropy{}, opt, {.epochs = 1, .verbose = false}),
                       Contains("fit: train" + problem));
+    CHECK_THROWS_WITH(accuracy(Ensemble<Net>(2, Seed{1}), d), Contains("Ensemble::accuracy: data" + problem));
     d.y[2] = -1;
     CHECK_THROWS_WITH(accuracy(net, d), Contains("accuracy: data.y[2] is -1"));
     // A one-output network reads its output as a logit: labels 0 and 1 only.
