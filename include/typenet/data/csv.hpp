@@ -242,9 +242,8 @@ inline Dataset load_csv(const std::string& path, const CsvOptions& options = {})
 /// are load_csv's, with file, line and column; the targets must be finite numbers too, and
 /// `target_columns` must name distinct columns inside the row and leave at least one feature.
 inline RegressionDataset load_regression_csv(const std::string& path, const RegressionCsvOptions& options = {}) {
-    const char* who = "load_regression_csv";
     std::vector<float> features, targets;
-    std::vector<std::size_t> target_of;  // per column: its position in y, or npos for a feature
+    std::vector<std::size_t> target_of;  // per column: its position in y, or `feature`
     constexpr std::size_t feature = static_cast<std::size_t>(-1);
     auto first_row = [&](std::size_t columns, const detail::CsvLine& where) {
         if (options.target_columns.empty()) where.fail("target_columns is empty: name at least one column");
@@ -265,7 +264,8 @@ inline RegressionDataset load_regression_csv(const std::string& path, const Regr
         if (target_of[c] == feature) features.push_back(v);
         else targets[targets.size() - outputs + target_of[c]] = v;
     };
-    const std::size_t rows = detail::csv_rows(who, path, options.has_header, options.delimiter, first_row, field);
+    const std::size_t rows =
+        detail::csv_rows("load_regression_csv", path, options.has_header, options.delimiter, first_row, field);
 
     RegressionDataset data;
     data.x = Matrix<float>::from_shape({rows, features.size() / rows});

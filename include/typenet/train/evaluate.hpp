@@ -36,7 +36,7 @@ void check_dataset(const Data& data, const std::string& where) {
         if (data.size() > 0 && data.outputs() != Net::output_size)
             throw shape_error(where + ": the dataset has " + std::to_string(data.outputs()) +
                               " targets per sample, the network has " + std::to_string(Net::output_size) +
-                              " outputs");
+                              (Net::output_size == 1 ? " output" : " outputs"));
     }
 }
 
