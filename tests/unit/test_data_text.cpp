@@ -126,6 +126,66 @@ TEST_CASE("load_csv: malformed input is an error naming file, line and column", 
     REQUIRE_THROWS_WITH(load_csv((dir.path / "missing.csv").string()), Contains("missing.csv: cannot open"));
 }
 
+TEST_CASE("load_csv names the separator a file seems to use instead of the delimiter", "[data]") {
+    TempDir dir;
+    const std::string semicolons = dir.write("semi.csv", "1;0.5;2\n0;3;4\n");
+    REQUIRE_THROWS_WITH(load_csv(semicolons), Contains(semicolons + ":1: line 1 has 1 column separated by ','; the "
+                                                       "file seems to use ';' as separator (set delimiter = ';')"));
+    const Dataset d = load_csv(semicolons, {.delimiter = ';'});
+    CHECK(d.y == std::vector<int>{1, 0});
+    REQUIRE_THROWS_WITH(load_csv(dir.write("tabs.csv", "1\t2\t3\n")), Contains("seems to use '\\t' as separator"));
+    // Decimal commas with ';' between fields split into fields such as '5;2'.
+    REQUIRE_THROWS_WITH(load_csv(dir.write("decimal.csv", "1,5;2,3\n")),
+                        Contains(":1: column 2: '5;2' is not a finite number (the file seems to use ';' as separator"));
+    REQUIRE_THROWS_WITH(load_csv(dir.write("empty.csv", "")), Contains("no data rows (the file is empty)"));
+}
+
+TEST_CASE("load_regression_csv reads target columns anywhere in the row, in the order given", "[data][regression]") {
+    TempDir dir;
+    const std::string p = dir.write("motor.csv", "speed,torque,temp,current,load\n1,2,3,4,5\n6,7,8,9,10\n");
+    const RegressionDataset d = load_regression_csv(p, {.target_columns = {-1, 1}, .has_header = true});
+    REQUIRE(d.size() == 2);
+    REQUIRE(d.features() == 3);
+    REQUIRE(d.outputs() == 2);
+    CHECK(d.y(0, 0) == 5.0f);  // load, then torque
+    CHECK(d.y(0, 1) == 2.0f);
+    CHECK(d.y(1, 0) == 10.0f);
+    CHECK(d.y(1, 1) == 7.0f);
+    CHECK(d.x(0, 0) == 1.0f);  // speed, temp, current: file order
+    CHECK(d.x(0, 1) == 3.0f);
+    CHECK(d.x(1, 2) == 9.0f);
+
+    const RegressionDataset last = load_regression_csv(dir.write("last.csv", "0.5;-1\n2;3e2\n"), {.delimiter = ';'});
+    REQUIRE(last.outputs() == 1);
+    CHECK(last.y(1, 0) == 300.0f);
+    CHECK(last.x(0, 0) == 0.5f);
+}
+
+TEST_CASE("load_regression_csv: bad files and options are errors naming file, line and column", "[data][regression]") {
+    TempDir dir;
+    const auto throws = [&](const std::string& content, const std::string& expected,
+                            const RegressionCsvOptions& o = {}) {
+        const std::string p = dir.write("bad.csv", content);
+        REQUIRE_THROWS_AS(load_regression_csv(p, o), typenet::error);
+        REQUIRE_THROWS_WITH(load_regression_csv(p, o), Contains("load_regression_csv: " + p + ":") && Contains(expected));
+    };
+    throws("1,2,3\n4,5\n", ":2: expected 3 columns (as on the first data row), found 2 (column 3 is missing)");
+    throws("1,2,3\n4,5,6,7\n", ":2: expected 3 columns (as on the first data row), found 4 (column 4 is extra)");
+    throws("1,2,3\n4,x,6\n", ":2: column 2: 'x' is not a finite number");
+    throws("1,2,3\n4,5,nan\n", ":2: column 3: 'nan' is not a finite number");  // a target
+    throws("1,NaN,3\n", ":1: column 2: 'NaN' is not a finite number");
+    throws("1,2,\n", ":1: column 3: empty field");
+    throws("x,y\n1,2\n", ":1: column 1: 'x' is not a finite number (if the first line holds column names");
+    throws("1;2;3\n", ":1: line 1 has 1 column separated by ','; the file seems to use ';' as separator");
+    throws("", "no data rows (the file is empty)");
+    throws("x,y\n\n", "no data rows (2 lines, blank or a header)", {.has_header = true});
+    throws("1,2\n", ":1: target_columns entry 2 is outside the row's 2 columns", {.target_columns = {2}});
+    throws("1,2,3\n", ":1: target_columns names column 3 twice", {.target_columns = {2, -1}});
+    throws("1,2\n", ":1: a row needs at least one feature besides the targets", {.target_columns = {0, 1}});
+    throws("1,2\n", ":1: target_columns is empty", {.target_columns = {}});
+    REQUIRE_THROWS_WITH(load_regression_csv((dir.path / "missing.csv").string()), Contains("missing.csv: cannot open"));
+}
+
 // ---- NPY -----------------------------------------------------------------------------------------
 
 TEST_CASE("load_npy reads files written by NumPy: dtypes, Fortran order, flattening", "[data]") {

@@ -189,5 +189,25 @@ struct check_class_labels {
                   "targets use a target matrix with MeanSquaredError or BinaryCrossEntropy");
 };
 
+/// A loss that reads class labels (SoftmaxCrossEntropy, MulticlassHinge) given real-valued targets:
+/// a RegressionDataset in fit()/evaluate(), or a float matrix in train_step.
+template <class Loss, class Targets>
+struct check_loss_takes_class_labels {
+    static_assert(fails<Loss, Targets>,
+                  "typenet: this loss takes integer class labels (a typenet::Dataset), not real-valued targets "
+                  "(a typenet::RegressionDataset or a float matrix); for regression use MeanSquaredError (see "
+                  "check_loss_takes_class_labels<loss, targets>)");
+};
+
+/// MeanSquaredError on a one-output network given class labels, which it would read as 0/1 targets.
+template <class Loss, class Targets>
+struct check_one_output_real_targets {
+    static_assert(fails<Loss, Targets>,
+                  "typenet::MeanSquaredError: a one-output network takes real-valued targets (a "
+                  "typenet::RegressionDataset, or a (batch, 1) float matrix), not class labels, which would be "
+                  "read as 0/1 targets; for two classes use BinaryCrossEntropy (see "
+                  "check_one_output_real_targets<loss, labels>)");
+};
+
 }  // namespace diagnostics
 }  // namespace typenet

@@ -2,6 +2,7 @@
 #include <cstddef>
 
 #include "typenet/core/batch_view.hpp"
+#include "typenet/core/diagnostics.hpp"
 #include "typenet/loss/labels.hpp"
 #include "typenet/loss/targets.hpp"
 
@@ -22,11 +23,17 @@ struct MulticlassHinge {
         for (std::size_t r = 0; r < batch; ++r) loss_detail::checked_label(labels, r, classes, "MulticlassHinge");
     }
 
-    /// Labels that are not integers (std::vector<float>, ...): one compile-time error naming the accepted types.
+    /// Labels that are not integers (std::vector<float>, ...), or real-valued targets (a
+    /// RegressionDataset's, a float matrix): one compile-time error naming what the loss takes.
     template <class T, std::size_t N, class Labels>
         requires NonIntegerLabels<Labels>
     T evaluate(BatchView<const T, N>, const Labels&, BatchView<T, N>) const {
-        return loss_detail::reject_labels<MulticlassHinge, Labels, T>();
+        if constexpr (refuses_targets<MulticlassHinge, Labels, N>) {
+            (void)diagnostics::check_loss_takes_class_labels<MulticlassHinge, Labels>{};
+            return T{};
+        } else {
+            return loss_detail::reject_labels<MulticlassHinge, Labels, T>();
+        }
     }
 
     template <class T, std::size_t N, ClassLabels Labels>
@@ -64,5 +71,9 @@ struct MulticlassHinge {
         return margin * (k - 1) / (divide_by_classes ? k : 1.0);
     }
 };
+
+/// Real-valued targets: a margin between classes needs classes.
+template <TargetMatrix M, std::size_t N>
+inline constexpr bool refuses_targets<MulticlassHinge, M, N> = true;
 
 }  // namespace typenet

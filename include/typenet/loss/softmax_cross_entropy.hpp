@@ -4,6 +4,7 @@
 #include <string>
 
 #include "typenet/core/batch_view.hpp"
+#include "typenet/core/diagnostics.hpp"
 #include "typenet/core/error.hpp"
 #include "typenet/loss/labels.hpp"
 #include "typenet/loss/targets.hpp"
@@ -24,11 +25,17 @@ struct SoftmaxCrossEntropy {
         for (std::size_t r = 0; r < batch; ++r) loss_detail::checked_label(labels, r, classes, "SoftmaxCrossEntropy");
     }
 
-    /// Labels that are not integers (std::vector<float>, ...): one compile-time error naming the accepted types.
+    /// Labels that are not integers (std::vector<float>, ...), or real-valued targets (a
+    /// RegressionDataset's, a float matrix): one compile-time error naming what the loss takes.
     template <class T, std::size_t N, class Labels>
         requires NonIntegerLabels<Labels>
     T evaluate(BatchView<const T, N>, const Labels&, BatchView<T, N>) const {
-        return loss_detail::reject_labels<SoftmaxCrossEntropy, Labels, T>();
+        if constexpr (refuses_targets<SoftmaxCrossEntropy, Labels, N>) {
+            (void)diagnostics::check_loss_takes_class_labels<SoftmaxCrossEntropy, Labels>{};
+            return T{};
+        } else {
+            return loss_detail::reject_labels<SoftmaxCrossEntropy, Labels, T>();
+        }
     }
 
     template <class T, std::size_t N, ClassLabels Labels>
@@ -70,5 +77,9 @@ struct SoftmaxCrossEntropy {
     /// The loss of a network whose logits are all equal: ln K (what a fresh network should show).
     double chance_loss(std::size_t classes) const { return std::log(static_cast<double>(classes)); }
 };
+
+/// Real-valued targets: a softmax scores classes.
+template <TargetMatrix M, std::size_t N>
+inline constexpr bool refuses_targets<SoftmaxCrossEntropy, M, N> = true;
 
 }  // namespace typenet

@@ -21,6 +21,12 @@ concept TargetMatrix = requires(const M& m) {
     { m.shape(1) } -> std::convertible_to<std::size_t>;
 } && std::floating_point<std::remove_cvref_t<decltype(*std::declval<const M&>().data())>>;
 
+/// True for a (loss, targets, outputs) combination that the loss rejects at compile time with a
+/// diagnostic (core/diagnostics.hpp): each such loss specializes it and tests it in its evaluate().
+/// fit() tests it before calling the loss, so that the diagnostic is the only error.
+template <class Loss, class Targets, std::size_t Outputs>
+inline constexpr bool refuses_targets = false;
+
 namespace loss_detail {
 
 /// Throws unless `targets` is (batch, width).
@@ -44,7 +50,8 @@ void check_finite_row(BatchView<const T, N> outputs, std::size_t r, const char* 
 }
 
 /// Target (r, c) as T: from a target matrix, or the one-hot encoding of class labels (with one output,
-/// the label itself, 0 or 1, is the target).
+/// the label itself, 0 or 1, is the target: BinaryCrossEntropy's binary classification;
+/// MeanSquaredError refuses labels on one output at compile time).
 template <class T, std::size_t N, class Targets>
 struct target_reader;
 

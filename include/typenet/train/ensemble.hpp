@@ -90,6 +90,7 @@ public:
     float accuracy(const Dataset& data, Combine how = Combine::average_probabilities, std::size_t chunk = 1024) const {
         train_detail::check_dataset<Net>(data, "Ensemble::accuracy");
         if (data.size() == 0) throw error("Ensemble::accuracy: the dataset is empty");
+        train_detail::check_labels<Net::output_size>(data, "Ensemble::accuracy: data");
         std::size_t correct = 0;
         Matrix<scalar> x;
         for (std::size_t first = 0; first < data.size(); first += chunk) {

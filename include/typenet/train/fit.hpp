@@ -17,11 +17,15 @@
 #include "typenet/core/finite_check.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/data/dataset.hpp"
+#include "typenet/data/regression_dataset.hpp"
+#include "typenet/loss/labels.hpp"
+#include "typenet/loss/targets.hpp"
 #include "typenet/optim/optimizer.hpp"
 #include "typenet/train/classify.hpp"
 #include "typenet/train/evaluate.hpp"
 #include "typenet/train/fit_options.hpp"
 #include "typenet/train/history.hpp"
+#include "typenet/train/minibatch.hpp"
 #include "typenet/train/progress.hpp"
 #include "typenet/train/shuffle.hpp"
 
@@ -35,17 +39,19 @@ struct non_finite : error {
 };
 
 /// Wraps the user's loss for one train_step: counts correct predictions of the training outputs
-/// (the running train accuracy, at no extra forward pass). train_step itself refuses a non-finite loss.
+/// when the targets are class labels (the running train accuracy, at no extra forward pass); train_step
+/// itself refuses a non-finite loss before backward and the update run.
 template <class Loss>
 struct WatchedLoss {
     const Loss& loss;
     std::size_t* correct;
 
-    template <class T, std::size_t N, class Labels>
-    T evaluate(BatchView<const T, N> outputs, const Labels& labels, BatchView<T, N> gradient) const {
-        const T value = loss.evaluate(outputs, labels, gradient);
-        for (std::size_t r = 0; r < outputs.rows; ++r)
-            *correct += predicted_class(outputs.row(r), N) == static_cast<std::size_t>(labels.data()[r]);
+    template <class T, std::size_t N, class Targets>
+    T evaluate(BatchView<const T, N> outputs, const Targets& targets, BatchView<T, N> gradient) const {
+        const T value = loss.evaluate(outputs, targets, gradient);
+        if constexpr (ClassLabels<Targets>)
+            for (std::size_t r = 0; r < outputs.rows; ++r)
+                *correct += predicted_class(outputs.row(r), N) == static_cast<std::size_t>(targets.data()[r]);
         return value;
     }
 };
@@ -79,26 +85,27 @@ inline double monitored(const EpochRecord& r, Monitor m) {
     return r.val_loss;
 }
 inline bool needs_validation(Monitor m) { return m == Monitor::val_loss || m == Monitor::val_accuracy; }
+inline bool is_accuracy(Monitor m) { return m == Monitor::val_accuracy || m == Monitor::train_accuracy; }
 inline Goal goal_of(Monitor m) {
     return m == Monitor::val_accuracy || m == Monitor::train_accuracy ? Goal::maximize : Goal::minimize;
 }
 
-/// Throws naming the first NaN or infinite feature of a dataset.
-inline void check_features_finite(const Dataset& data, const std::string& what) {
-    if (const std::size_t i = detail::first_non_finite(data.x.data(), data.x.size()); i < data.x.size())
-        throw error("fit: " +
-                    detail::non_finite_in(data.x.data()[i], detail::matrix_cell(what + ".x", i, data.features())));
+/// Throws naming the first NaN or infinite value of a (samples, width) matrix: "fit: NaN in train.x at
+/// row 5, column 2".
+inline void check_finite(const Matrix<float>& m, const std::string& what) {
+    if (const std::size_t i = detail::first_non_finite(m.data(), m.size()); i < m.size())
+        throw error("fit: " + detail::non_finite_in(m.data()[i], detail::matrix_cell(what, i, m.shape(1))));
 }
 
-/// Throws naming the first label the network cannot produce.
-template <std::size_t Outputs>
-void check_labels(const Dataset& data, const std::string& what) {
-    const int classes = Outputs == 1 ? 2 : static_cast<int>(Outputs);
-    for (std::size_t i = 0; i < data.y.size(); ++i)
-        if (data.y[i] < 0 || data.y[i] >= classes)
-            throw error("fit: " + what + ".y[" + std::to_string(i) + "] is " + std::to_string(data.y[i]) +
-                        "; the network has " + std::to_string(Outputs) + " output" + (Outputs == 1 ? "" : "s") +
-                        " (labels 0.." + std::to_string(classes - 1) + ")");
+/// Throws before training on what would fail (or silently mislead) in the middle of it.
+template <class Net, class Data>
+void check_fit_data(const Data& data, const std::string& what) {
+    const std::string set = what == "train" ? "training" : what;
+    check_dataset<Net>(data, "fit (" + set + " set)");
+    if (data.size() == 0) throw error("fit: the " + set + " set is empty");
+    check_finite(data.x, what + ".x");
+    if constexpr (std::is_same_v<Data, Dataset>) check_labels<Net::output_size>(data, "fit: " + what);
+    else check_finite(data.y, what + ".y");
 }
 
 /// Parameters and running statistics, copied out and back (the best epoch's).
@@ -117,42 +124,28 @@ struct Snapshot {
     }
 };
 
-}  // namespace train_detail
-
-/// Minibatch training (Keras' `fit`, PyTorch's usual loop): every epoch shuffles the samples
-/// deterministically by (seed, epoch), runs net.train_step on each batch of `batch_size` (the last,
-/// partial batch included), then evaluates the validation set in eval mode, applies the schedule,
-/// reduce-on-plateau and early stopping, and calls the callbacks. `options.augment`, if set, may change
-/// each gathered batch before its step. Batches are gathered into buffers
-/// reused across steps (no allocation per step after the first batch). The same seed, data and
-/// options give bitwise the same parameters.
-///
-/// If a batch (after `augment`), the loss or a gradient holds inf/NaN, fit throws typenet::error naming
-/// the epoch and batch, and the network keeps the parameters, running statistics and step count from
-/// before that batch.
-template <class Net, class Loss, class Optimizer>
-History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimizer, const FitOptions& options = {}) {
+/// fit() for either kind of dataset; the two differ only in their targets (Minibatch gathers both).
+template <class Net, class Data, class Loss, class Optimizer>
+History fit_loop(Net& net, const Data& train, const Loss& loss, Optimizer& optimizer,
+                 const BasicFitOptions<Data>& options) {
     using T = typename Net::scalar;
-    constexpr std::size_t in = Net::input_size;
     constexpr bool has_lr = HasLearningRate<Optimizer>;
-    train_detail::check_dataset<Net>(train, "fit (training set)");
-    if (train.size() == 0) throw error("fit: the training set is empty");
+    constexpr bool labelled = std::is_same_v<Data, Dataset>;
+    check_fit_data<Net>(train, "train");
     if (options.batch_size == 0) throw error("fit: batch_size must be > 0");
-    train_detail::check_features_finite(train, "train");
-    train_detail::check_labels<Net::output_size>(train, "train");
-    if (options.validation) {
-        train_detail::check_dataset<Net>(*options.validation, "fit (validation set)");
-        if (options.validation->size() == 0) throw error("fit: the validation set is empty");
-        train_detail::check_features_finite(*options.validation, "validation");
-        train_detail::check_labels<Net::output_size>(*options.validation, "validation");
-    }
-    auto require_validation = [&](Monitor m, const char* who) {
-        if (train_detail::needs_validation(m) && !options.validation)
+    if (options.validation) check_fit_data<Net>(*options.validation, "validation");
+    auto check_monitor = [&](Monitor m, const char* who) {
+        if (needs_validation(m) && !options.validation)
             throw error(std::string("fit: ") + who + " watches a validation metric but no validation set was given" +
                         " (set .validation, or monitor train_loss)");
+        if (!labelled && is_accuracy(m))
+            throw error(std::string("fit: ") + who +
+                        " watches an accuracy, but a RegressionDataset has no classes (monitor val_loss or "
+                        "train_loss)");
     };
-    if (options.early_stopping) require_validation(options.early_stopping->monitor, "early stopping");
-    if (options.plateau) require_validation(options.plateau_monitor, "reduce-on-plateau");
+    if (options.early_stopping) check_monitor(options.early_stopping->monitor, "early stopping");
+    if (options.plateau) check_monitor(options.plateau_monitor, "reduce-on-plateau");
+
     if constexpr (!std::is_same_v<T, float>) {
         if (options.augment) throw error("fit: `augment` works on float batches; this network's scalar is not float");
     }
@@ -163,18 +156,14 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
 
     const std::size_t n = train.size(), batch = std::min(options.batch_size, n);
     const std::size_t batches = (n + batch - 1) / batch, tail = n - (batches - 1) * batch;
-    // Reused for every step: a full batch and (if the size does not divide n) the last, shorter one.
-    Matrix<T> full = Matrix<T>::from_shape({batch, in});
-    Matrix<T> last = tail == batch ? Matrix<T>{} : Matrix<T>::from_shape({tail, in});
-    std::vector<int> labels(batch);
-    std::vector<std::uint64_t> samples(options.augment ? batch : 0);
+    Minibatch<T, Data> minibatch(train, batch, tail);
     std::vector<std::size_t> order;
-    train_detail::Snapshot<T> best;
+    Snapshot<T> best;
 
     std::ostream& out = options.log ? *options.log : std::cout;
     ProgressReporter progress(out, options.log == nullptr && stdout_is_terminal(), options.epochs);
     std::optional<ReduceOnPlateau> plateau = options.plateau;
-    if (plateau) plateau->goal = train_detail::goal_of(options.plateau_monitor);
+    if (plateau) plateau->goal = goal_of(options.plateau_monitor);
     double plateau_scale = 1.0;
     double best_value = std::numeric_limits<double>::quiet_NaN();
     std::size_t epochs_without_improvement = 0;
@@ -189,8 +178,8 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
     };
 
     std::size_t correct = 0;
-    const train_detail::WatchedLoss<Loss> watched_loss{loss, &correct};
-    train_detail::WatchedOptimizer<Optimizer> watched_optimizer{optimizer, options.check_finite};
+    const WatchedLoss<Loss> watched_loss{loss, &correct};
+    WatchedOptimizer<Optimizer> watched_optimizer{optimizer, options.check_finite};
 
     History history;
     for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -210,20 +199,14 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
         bool stop = false;
         for (std::size_t b = 0; b < batches && !stop; ++b) {
             const std::size_t rows = b + 1 == batches ? tail : batch;
-            Matrix<T>& x = rows == batch ? full : last;
-            for (std::size_t r = 0; r < rows; ++r) {
-                const std::size_t i = order[b * batch + r];
-                std::copy_n(train.x.data() + i * in, in, x.data() + r * in);
-                labels[r] = train.y[i];
-                if (options.augment) samples[r] = i;
-            }
+            minibatch.gather(train, std::span<const std::size_t>(order.data() + b * batch, rows));
+            Matrix<T>& x = minibatch.x();
             if constexpr (std::is_same_v<T, float>) {
                 if (options.augment) {
-                    AugmentBatch augment{x, std::span<const std::uint64_t>(samples.data(), rows),
-                                         std::span<const int>(labels.data(), rows), options.seed, epoch, b + 1,
+                    AugmentBatch augment{x, minibatch.samples(), minibatch.labels(), options.seed, epoch, b + 1,
                                          global_step};
                     options.augment(augment);
-                    if (x.shape(0) != rows || x.shape(1) != in)
+                    if (x.shape(0) != rows || x.shape(1) != Net::input_size)
                         throw error("fit: `augment` changed the batch's shape; change its values in place");
                 }
             }
@@ -231,7 +214,7 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
                 set_learning_rate(options.schedule(global_step) * plateau_scale);
             T value{};
             try {
-                value = net.train_step(x, std::span<const int>(labels.data(), rows), watched_loss, watched_optimizer);
+                value = net.train_step(x, minibatch.targets(), watched_loss, watched_optimizer);
             } catch (const error& e) {
                 // A refused step changed nothing: the input, the loss and the gradient are checked before
                 // the update, and train_step puts the running statistics and the step count back.
@@ -255,7 +238,7 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
         EpochRecord record;
         record.epoch = epoch;
         record.train_loss = loss_sum / static_cast<double>(seen);
-        record.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+        record.train_accuracy = labelled ? static_cast<double>(correct) / static_cast<double>(seen) : std::nan("");
         record.lr = epoch_lr;
         if (options.validation) {
             const Evaluation v = evaluate(net, *options.validation, loss, options.eval_chunk);
@@ -270,7 +253,7 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
         if (stop) history.stop_reason = StopReason::callback;
         if (plateau && !stop) {
             double lr = learning_rate();
-            const PlateauAction action = plateau->update(train_detail::monitored(record, options.plateau_monitor), lr);
+            const PlateauAction action = plateau->update(monitored(record, options.plateau_monitor), lr);
             if (action == PlateauAction::reduce) {
                 plateau_scale *= plateau->factor;
                 set_learning_rate(lr);
@@ -281,8 +264,8 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
         }
         if (options.early_stopping && !stop) {
             const EarlyStopping& es = *options.early_stopping;
-            const double value = train_detail::monitored(record, es.monitor);
-            const bool maximize = train_detail::goal_of(es.monitor) == Goal::maximize;
+            const double value = monitored(record, es.monitor);
+            const bool maximize = goal_of(es.monitor) == Goal::maximize;
             const bool improved = std::isnan(best_value) ||
                                   (maximize ? value > best_value + es.min_delta : value < best_value - es.min_delta);
             if (improved) {
@@ -310,6 +293,47 @@ History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimiz
         progress.message(text);
     }
     return history;
+}
+
+/// A loss that refuses the dataset's targets stops compilation with its diagnostic once, through one
+/// call of the loss, and nothing else (clang would report every other call of it too).
+template <class Net, class Data, class Loss, class Optimizer>
+History fit_any(Net& net, const Data& train, const Loss& loss, Optimizer& optimizer,
+                const BasicFitOptions<Data>& options) {
+    if constexpr (refuses_targets<Loss, decltype(targets_of(train, 0, 0)), Net::output_size>) {
+        (void)evaluate_any(net, train, loss, 1);
+        return {};
+    } else {
+        return fit_loop(net, train, loss, optimizer, options);
+    }
+}
+
+}  // namespace train_detail
+
+/// Minibatch training (Keras' `fit`, PyTorch's usual loop): every epoch shuffles the samples
+/// deterministically by (seed, epoch), runs net.train_step on each batch of `batch_size` (the last,
+/// partial batch included), then evaluates the validation set in eval mode, applies the schedule,
+/// reduce-on-plateau and early stopping, and calls the callbacks. `options.augment`, if set, may change
+/// each gathered batch before its step. Batches are gathered into buffers
+/// reused across steps (no allocation per step after the first batch). The same seed, data and
+/// options give bitwise the same parameters.
+///
+/// If a batch (after `augment`), the loss or a gradient holds inf/NaN, fit throws typenet::error naming
+/// the epoch and batch, and the network keeps the parameters, running statistics and step count from
+/// before that batch.
+template <class Net, class Loss, class Optimizer>
+History fit(Net& net, const Dataset& train, const Loss& loss, Optimizer& optimizer, const FitOptions& options = {}) {
+    return train_detail::fit_any(net, train, loss, optimizer, options);
+}
+
+/// fit() for regression: the same loop (shuffling, minibatches, validation, schedules, early
+/// stopping, callbacks, history) on real-valued targets, with a loss that takes them
+/// (MeanSquaredError, BinaryCrossEntropy). The accuracy fields of the history are NaN, and
+/// monitoring an accuracy throws.
+template <class Net, class Loss, class Optimizer>
+History fit(Net& net, const RegressionDataset& train, const Loss& loss, Optimizer& optimizer,
+            const RegressionFitOptions& options = {}) {
+    return train_detail::fit_any(net, train, loss, optimizer, options);
 }
 
 }  // namespace typenet

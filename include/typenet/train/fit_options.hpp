@@ -8,12 +8,13 @@
 
 #include "typenet/core/tensor.hpp"
 #include "typenet/data/dataset.hpp"
+#include "typenet/data/regression_dataset.hpp"
 #include "typenet/train/history.hpp"
 #include "typenet/train/reduce_on_plateau.hpp"
 
 namespace typenet {
 
-/// The quantity early stopping and reduce-on-plateau watch.
+/// The quantity early stopping and reduce-on-plateau watch (the accuracies: with class labels only).
 enum class Monitor { val_loss, val_accuracy, train_loss, train_accuracy };
 
 /// Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs in a row
@@ -41,7 +42,7 @@ struct BatchEvent {
 struct AugmentBatch {
     Matrix<float>& x;                        ///< (rows, features): copies of the training rows
     std::span<const std::uint64_t> samples;  ///< row r is training sample samples[r]
-    std::span<const int> labels;             ///< the rows' labels
+    std::span<const int> labels;             ///< the rows' labels (empty for a RegressionDataset)
     std::uint64_t seed = 0;                  ///< FitOptions::seed
     std::size_t epoch = 0, batch = 0;        ///< from 1
     std::uint64_t step = 0;                  ///< batches before this one in the whole run (from 0)
@@ -54,13 +55,15 @@ struct EpochEvent {
     bool stop = false;
 };
 
-/// Options of fit(). Only the first four are usually needed:
+/// Options of fit() on a `Data` training set (a Dataset: FitOptions; a RegressionDataset:
+/// RegressionFitOptions). Only the first four are usually needed:
 /// `{.epochs = 10, .batch_size = 64, .validation = &test, .seed = 1}`.
-struct FitOptions {
+template <class Data>
+struct BasicFitOptions {
     std::size_t epochs = 1;
     std::size_t batch_size = 32;
-    /// Evaluated (eval mode) after every epoch: val_loss, val_accuracy. Not owned.
-    const Dataset* validation = nullptr;
+    /// Evaluated (eval mode) after every epoch: val_loss, val_accuracy (NaN for regression). Not owned.
+    const Data* validation = nullptr;
     /// Keys the per-epoch shuffle (Philox, RandomPurpose::shuffle); the same seed gives the same batches.
     std::uint64_t seed = 0;
     bool shuffle = true;
@@ -91,5 +94,10 @@ struct FitOptions {
     /// Rows per predict call when evaluating the validation set.
     std::size_t eval_chunk = 1024;
 };
+
+/// Options of fit() with class labels (a Dataset).
+using FitOptions = BasicFitOptions<Dataset>;
+/// Options of fit() with real-valued targets (a RegressionDataset); the accuracy monitors do not apply.
+using RegressionFitOptions = BasicFitOptions<RegressionDataset>;
 
 }  // namespace typenet

@@ -11,7 +11,8 @@
 
 namespace typenet {
 
-/// What one epoch of fit() measured. Epochs count from 1. Without a validation set the val_* fields are NaN.
+/// What one epoch of fit() measured. Epochs count from 1. Without a validation set the val_* fields
+/// are NaN; so are both accuracies when training on a RegressionDataset (there are no classes).
 struct EpochRecord {
     std::size_t epoch = 0;
     /// Mean batch loss over the epoch, weighted by batch size (train mode: dropout on, batch statistics).
@@ -54,7 +55,7 @@ struct History {
     auto end() const { return epochs.end(); }
 
     /// Writes `epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds` and one row per
-    /// epoch (empty cells for missing validation), through a temporary file renamed into place so a
+    /// epoch (empty cells for missing validation, and for the accuracies of a regression run), through a temporary file renamed into place so a
     /// failure never leaves half a file.
     void write_csv(const std::string& path) const {
         const std::string temporary = path + ".tmp";

@@ -75,22 +75,26 @@ inline std::string chart(double x, double y, double w, double h, const std::stri
 
 }  // namespace plot_detail
 
-/// Writes the loss and accuracy curves of a fit() history (train and validation) as an SVG image.
+/// Writes the loss and accuracy curves of a fit() history (train and validation) as an SVG image;
+/// a history without accuracies (regression) gets the loss chart only.
 inline void plot_history_svg(const History& history, const std::string& path) {
     using plot_detail::Series;
     Series train_loss{"train loss", "#1f77b4", {}}, val_loss{"validation loss", "#ff7f0e", {}};
     Series train_acc{"train accuracy", "#1f77b4", {}}, val_acc{"validation accuracy", "#ff7f0e", {}};
+    bool has_accuracy = false;
     for (const auto& e : history) {
         train_loss.values.push_back(e.train_loss);
         val_loss.values.push_back(e.val_loss);
         train_acc.values.push_back(e.train_accuracy);
         val_acc.values.push_back(e.val_accuracy);
+        has_accuracy |= !std::isnan(e.train_accuracy) || !std::isnan(e.val_accuracy);
     }
-    std::string svg =
-        "<svg xmlns='http://www.w3.org/2000/svg' width='900' height='320' font-family='sans-serif'>\n"
-        "<rect width='900' height='320' fill='white'/>\n";
+    const std::string width = has_accuracy ? "900" : "450";
+    std::string svg = "<svg xmlns='http://www.w3.org/2000/svg' width='" + width +
+                      "' height='320' font-family='sans-serif'>\n<rect width='" + width +
+                      "' height='320' fill='white'/>\n";
     svg += plot_detail::chart(0, 10, 450, 300, "Loss", {train_loss, val_loss}, false);
-    svg += plot_detail::chart(450, 10, 450, 300, "Accuracy", {train_acc, val_acc}, true);
+    if (has_accuracy) svg += plot_detail::chart(450, 10, 450, 300, "Accuracy", {train_acc, val_acc}, true);
     svg += "</svg>\n";
     io::AtomicFileWriter file(path);
     file.write(svg);

@@ -57,15 +57,20 @@ public:
         out_ << line << std::flush;
     }
 
+    /// The epoch's summary line; an accuracy that is NaN (regression: no classes) is left out.
     void end_epoch(const EpochRecord& r) {
         char line[256];
-        int n = std::snprintf(line, sizeof line, "epoch %zu/%zu  loss %.4f  accuracy %.4f", r.epoch, epochs_,
-                              r.train_loss, r.train_accuracy);
-        if (!std::isnan(r.val_loss) && n > 0 && static_cast<std::size_t>(n) < sizeof line)
-            n += std::snprintf(line + n, sizeof line - static_cast<std::size_t>(n), "  val_loss %.4f  val_accuracy %.4f",
-                               r.val_loss, r.val_accuracy);
-        if (n > 0 && static_cast<std::size_t>(n) < sizeof line)
-            std::snprintf(line + n, sizeof line - static_cast<std::size_t>(n), "  lr %.3g  %.1fs", r.lr, r.seconds);
+        std::size_t n = 0;
+        auto add = [&](const char* format, auto... values) {
+            if (n >= sizeof line) return;
+            const int written = std::snprintf(line + n, sizeof line - n, format, values...);
+            if (written > 0) n += static_cast<std::size_t>(written);
+        };
+        add("epoch %zu/%zu  loss %.4f", r.epoch, epochs_, r.train_loss);
+        if (!std::isnan(r.train_accuracy)) add("  accuracy %.4f", r.train_accuracy);
+        if (!std::isnan(r.val_loss)) add("  val_loss %.4f", r.val_loss);
+        if (!std::isnan(r.val_accuracy)) add("  val_accuracy %.4f", r.val_accuracy);
+        add("  lr %.3g  %.1fs", r.lr, r.seconds);
         // On a terminal the summary overwrites the bar (\r, then clear to the end of the line).
         if (bar_) out_ << "\r\x1b[K";
         out_ << line << '\n' << std::flush;
