@@ -201,13 +201,13 @@ TEST_CASE("regression fit checks its data and options up front", "[fit][regressi
     CHECK_THROWS_WITH(run(wide), Catch::Matchers::EndsWith("2 targets per sample, the network has 1 output"));
     RegressionDataset nan_y = train;
     nan_y.y(4, 0) = std::nanf("");
-    CHECK_THROWS_WITH(run(nan_y), Contains("fit: train.y holds nan at sample 4, output 0"));
+    CHECK_THROWS_WITH(run(nan_y), Contains("fit: NaN in train.y at row 4, column 0"));
     RegressionDataset nan_x = train;
     nan_x.x(3, 0) = INFINITY;
-    CHECK_THROWS_WITH(run(nan_x), Contains("fit: train.x holds inf at sample 3, feature 0"));
+    CHECK_THROWS_WITH(run(nan_x), Contains("fit: infinite value in train.x at row 3, column 0"));
     CHECK_THROWS_WITH(run(RegressionDataset{}), Contains("fit: the training set is empty"));
     RegressionFitOptions validated{.epochs = 1, .validation = &nan_y};
-    CHECK_THROWS_WITH(run(train, validated), Contains("fit: validation.y holds nan at sample 4"));
+    CHECK_THROWS_WITH(run(train, validated), Contains("fit: NaN in validation.y at row 4"));
     for (Monitor m : {Monitor::val_accuracy, Monitor::train_accuracy}) {
         RegressionFitOptions es{.epochs = 1, .validation = &train};
         es.early_stopping = EarlyStopping{.monitor = m};
