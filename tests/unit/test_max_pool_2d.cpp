@@ -87,7 +87,8 @@ void check_against_reference() {
     constexpr std::size_t S = Spec::stride, P = Spec::padding, rows = 3;
     constexpr std::size_t OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
     STATIC_REQUIRE(std::is_same_v<typename L::output_shape, Shape<C, OH, OW>>);
-    INFO(L::name() << " on " << Shape<C, H, W>::str());
+    const std::string where = L::name() + " on " + Shape<C, H, W>::str();
+    INFO(where);
     const std::vector<double> x = distinct(rows * C * H * W, C * 100 + H * 10 + W);
     const Reference ref = reference_max_pool(x, rows, C, H, W, K, S, P);
     const std::vector<double> dy_chw = distinct(rows * C * OH * OW, 5);
