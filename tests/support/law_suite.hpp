@@ -220,6 +220,26 @@ void check_laws(const LawOptions& o = {}) {
         }
     }
 
+    SECTION("fused stages == the per-layer reference") {
+        for (const Mode mode : {Mode::Train, Mode::Eval}) {
+            NetD fused{Seed{o.seed}}, reference{Seed{o.seed}};
+            reference.set_fused(false);
+            fused.forward(x, Mode::Train);
+            reference.forward(x, Mode::Train);
+            const Matrix<double> yf = fused.forward(x, mode), yr = reference.forward(x, mode);
+            fused.zero_grad();
+            reference.zero_grad();
+            const Matrix<double> dxf = fused.backward(upstream), dxr = reference.backward(upstream);
+            const auto close = [](double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b)); };
+            CHECK(std::equal(yf.begin(), yf.end(), yr.begin(), close));
+            CHECK(std::equal(dxf.begin(), dxf.end(), dxr.begin(), close));
+            CHECK(std::ranges::equal(fused.gradients(), reference.gradients(), close));
+            CHECK(std::ranges::equal(fused.buffers(), reference.buffers(), close));
+            const Matrix<double> pf = fused.predict(x), pr = reference.predict(x);
+            CHECK(std::equal(pf.begin(), pf.end(), pr.begin(), close));
+        }
+    }
+
     SECTION("state round trip") {
         NetD trained{Seed{o.seed}};
         trained.forward(x, Mode::Train);

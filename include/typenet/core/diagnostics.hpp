@@ -17,6 +17,19 @@ struct expects {};
 template <class Shape>
 struct receives {};
 
+/// The channel count a convolution takes; appears in diagnostics.
+template <std::size_t C>
+struct in_channels {};
+/// The channel count a convolution produces; appears in diagnostics.
+template <std::size_t C>
+struct out_channels {};
+/// A convolution's Groups<G>; appears in diagnostics.
+template <std::size_t G>
+struct groups_of {};
+/// A kernel or pooling window: size, stride, padding, dilation; appears in diagnostics.
+template <std::size_t Kernel, std::size_t Stride, std::size_t Padding, std::size_t Dilation = 1>
+struct window {};
+
 namespace diagnostics {
 
 template <class... Facts>
@@ -85,6 +98,58 @@ struct check_dense_initializer {
     static_assert(fails<LayerIndex, Layer>,
                   "typenet::Dense<In, Out, Init>: Init is not an initializer (see init/; "
                   "check_dense_initializer<layer_index<I>, Dense<...>>)");
+};
+
+/// A convolution or pooling layer after a shape that is not an image (C, H, W).
+template <class LayerIndex, class Layer, class Received>
+struct check_image_input {
+    static_assert(fails<LayerIndex, Layer, Received>,
+                  "typenet::Seq: this layer takes an image (C, H, W) but the layer before it produces a flat or "
+                  "other shape (start the network with Input<C, H, W>; see check_image_input<layer_index<I>, layer, "
+                  "receives<...>>)");
+};
+
+/// Conv2D<In, ...> after a layer that produces another channel count.
+template <class LayerIndex, class Layer, class Expected, class Received>
+struct check_input_channels {
+    static_assert(fails<LayerIndex, Layer, Expected, Received>,
+                  "typenet::Conv2D<In, Out, K>: In differs from the channel count (first dimension) of the shape "
+                  "the layer before produces (see check_input_channels<layer_index<I>, layer, expects<...>, "
+                  "receives<...>>)");
+};
+
+/// A (dilated) kernel or pooling window larger than the padded input, which leaves no output.
+template <class LayerIndex, class Layer, class Received, class Window>
+struct check_window_fits {
+    static_assert(fails<LayerIndex, Layer, Received, Window>,
+                  "typenet::Seq: this layer's (dilated) window is larger than its padded input, so it has no "
+                  "output (dilation*(kernel-1)+1 must be at most H+2*padding and W+2*padding; see "
+                  "check_window_fits<layer_index<I>, layer, receives<...>, window<kernel, stride, padding, "
+                  "dilation>>)");
+};
+
+/// Conv2D with Groups<G> where G does not divide both channel counts.
+template <class LayerIndex, class Layer, class In, class Out, class Groups>
+struct check_conv_groups {
+    static_assert(fails<LayerIndex, Layer, In, Out, Groups>,
+                  "typenet::Conv2D: Groups<G> must divide both the input and the output channel count (see "
+                  "check_conv_groups<layer_index<I>, layer, in_channels<...>, out_channels<...>, groups_of<G>>)");
+};
+
+/// Conv2D with a zero channel count, kernel, stride, dilation or group count.
+template <class LayerIndex, class Layer>
+struct check_conv_sizes {
+    static_assert(fails<LayerIndex, Layer>,
+                  "typenet::Conv2D: channel counts, kernel, Stride, Dilation and Groups must all be positive (see "
+                  "check_conv_sizes<layer_index<I>, layer>)");
+};
+
+/// Conv2D with an option that is none of Stride, Padding, Dilation, Groups, NoBias or an initializer.
+template <class LayerIndex, class Layer>
+struct check_conv_options {
+    static_assert(fails<LayerIndex, Layer>,
+                  "typenet::Conv2D<In, Out, K, Options...>: an option is none of Stride<S>, Padding<P>, "
+                  "Dilation<D>, Groups<G>, NoBias or an initializer (see check_conv_options<layer_index<I>, layer>)");
 };
 
 /// Dropout<P> with P outside [0, 1).

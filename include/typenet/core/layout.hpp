@@ -4,6 +4,7 @@
 /// columns are channels and whose rows are pixels, and bias, BatchNorm's per-channel moments and the
 /// pointwise epilogues work on its output as they do on a Dense's. Every other shape is one row.
 /// Users see (C, H, W) in PyTorch's order: Seq converts at its boundary, Flatten inside.
+#include <algorithm>
 #include <cstddef>
 
 #include "typenet/core/shape.hpp"
@@ -44,6 +45,20 @@ void to_channels_first(const T* hwc, T* chw, std::size_t samples) {
     for (std::size_t n = 0; n < samples; ++n, chw += C * HW, hwc += C * HW)
         for (std::size_t p = 0; p < HW; ++p)
             for (std::size_t c = 0; c < C; ++c) chw[c * HW + p] = hwc[p * C + c];
+}
+
+/// Copies `samples` samples of shape S from the user's (PyTorch) order to the order inside a network.
+template <class S, class T>
+void to_network_order(const T* user, T* network, std::size_t samples) {
+    if constexpr (reordered_v<S>) to_channels_last<S::dims[0], S::dims[1] * S::dims[2]>(user, network, samples);
+    else std::copy_n(user, samples * S::size, network);
+}
+
+/// The inverse of to_network_order.
+template <class S, class T>
+void to_user_order(const T* network, T* user, std::size_t samples) {
+    if constexpr (reordered_v<S>) to_channels_first<S::dims[0], S::dims[1] * S::dims[2]>(network, user, samples);
+    else std::copy_n(network, samples * S::size, user);
 }
 
 }  // namespace typenet

@@ -10,6 +10,7 @@
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/error.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/layout.hpp"
 #include "typenet/core/real.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/simd/arch.hpp"
@@ -21,7 +22,8 @@ namespace typenet {
 
 /// Batch normalization bound to scalar T, with PyTorch's BatchNorm1d/2d semantics: one (γ, β) and one
 /// pair of running statistics per channel, the channel being the first dimension of the sample shape
-/// (a sample of shape (C) has C channels of one value; (C, L) has C channels of L values).
+/// (a sample of shape (C) has C channels of one value; (C, L) has C channels of L values; an image
+/// (C, H, W), channels-last in memory (core/layout.hpp), has C channels of H·W values: BatchNorm2d).
 ///   train: y = γ·(x − μ_B)/√(σ²_B + eps) + β, σ²_B the biased batch variance; running statistics
 ///          r ← (1 − momentum)·r + momentum·s, with the unbiased variance for running_var.
 ///   eval:  y = γ·(x − running_mean)/√(running_var + eps) + β.
@@ -38,6 +40,10 @@ public:
     static constexpr std::size_t channels = InputShape::dims[0];
     /// Values per channel in one sample (1 for a flat feature vector).
     static constexpr std::size_t inner = width / channels;
+    /// Whether the channel is the column of the activation matrix (flat features, channels-last images):
+    /// then the fused kernels can normalize register by register and the contraction before it can
+    /// merge its moments per column.
+    static constexpr bool per_column = SampleLayout<InputShape>::columns == channels;
     static constexpr double momentum = Momentum.value();
     static constexpr double eps = Eps.value();
     // PyTorch's state_dict keys, so safetensors files map one to one.
@@ -94,7 +100,7 @@ public:
         rows_ = x.rows;
     }
 
-    /// The eval-mode map on one register, for the epilogue of the Dense before it (flat features only:
+    /// The eval-mode map on one register, for the epilogue of the Dense before it (flat features or channels-last images:
     /// a register then holds one value of each of `lanes` channels). Computes 1/√(running_var + eps) in T
     /// per register, which costs less than the O(width) table of the unfused path at batch 1.
     struct InferencePointwise {
@@ -110,7 +116,7 @@ public:
         }
     };
     InferencePointwise inference_pointwise(ConstLayerState<T> s) const
-        requires(inner == 1)
+        requires(per_column)
     {
         return {s.parameters, s.parameters + channels, s.buffers, s.buffers + channels};
     }
@@ -118,7 +124,7 @@ public:
     /// Where the Dense before it merges the batch moments of its outputs while storing them, in training
     /// (flat features), so that forward_from_moments need not read the batch again.
     simd::ColumnStats<T> moments()
-        requires(inner == 1)
+        requires(per_column)
     {
         return {nullptr, nullptr, moment_mean_.data(), moment_m2_.data()};
     }
@@ -141,15 +147,15 @@ public:
     /// and running statistics as forward(), with the normalization returned as a register operation for
     /// the fused pass that applies it (with the activations after it) instead of a pass of its own.
     TrainPointwise forward_from_moments(LayerState<T> s, std::size_t rows, const StepContext& c)
-        requires(inner == 1)
+        requires(per_column)
     {
         if (rows == 0) return train_pointwise();
-        if (rows < 2) throw error(single_value_message(c.layer_index, rows));
+        if (rows * inner < 2) throw error(single_value_message(c.layer_index, rows));
         const T* gamma = s.parameters;
         const T* beta = s.parameters + channels;
         T* running_mean = s.buffers;
         T* running_var = s.buffers + channels;
-        const accumulator n = static_cast<accumulator>(rows);
+        const accumulator n = static_cast<accumulator>(rows * inner);
         for (std::size_t ch = 0; ch < channels; ++ch) {
             const accumulator mean = static_cast<accumulator>(moment_mean_[ch]);
             const accumulator biased = static_cast<accumulator>(moment_m2_[ch]) / n;
@@ -244,6 +250,10 @@ private:
     /// Calls f(flat index) for every value of channel `ch` in a batch of `rows` samples.
     template <class F>
     static void for_each_in_channel(std::size_t rows, std::size_t ch, F&& f) {
+        if constexpr (per_column && inner > 1) {
+            for (std::size_t i = ch; i < rows * width; i += channels) f(i);
+            return;
+        }
         for (std::size_t r = 0; r < rows; ++r) {
             const std::size_t first = r * width + ch * inner;
             for (std::size_t k = 0; k < inner; ++k) f(first + k);

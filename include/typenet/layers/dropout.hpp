@@ -8,6 +8,7 @@
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/layout.hpp"
 #include "typenet/core/random.hpp"
 #include "typenet/core/real.hpp"
 #include "typenet/simd/arch.hpp"
@@ -63,7 +64,9 @@ public:
     private:
         V masked(const V& v, const simd::RegisterSpan<T>& at) const {
             alignas(64) T keep[simd::lanes<T>] = {};
-            const std::uint64_t first = at.row * width + at.col;
+            // The register's row and column in the stage's matrix (a sample per row, or a pixel per row
+            // of channels for images): row·columns + column is the element's index in memory.
+            const std::uint64_t first = at.row * SampleLayout<InputShape>::columns + at.col;
             if (first % 4 == 0 && at.count % 4 == 0) {
                 // Whole Philox blocks: independent, so their rounds overlap in the pipeline.
                 for (std::size_t lane = 0; lane < at.count; lane += 4) {

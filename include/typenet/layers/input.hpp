@@ -23,4 +23,11 @@ struct Input {
     using bind = ElementwiseLayer<T, InputShape, Identity>;
 };
 
+/// Whether a spec is Input<...>, which stands for no module of PyTorch's nn.Sequential and so takes
+/// no index in its keys: in Seq<Input<1, 28, 28>, Conv2D<1, 8, 3>, ...> the Conv2D's weight is "0.weight".
+template <class S>
+inline constexpr bool is_input_v = false;
+template <std::size_t... Dims>
+inline constexpr bool is_input_v<Input<Dims...>> = true;
+
 }  // namespace typenet

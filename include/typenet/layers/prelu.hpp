@@ -6,6 +6,7 @@
 
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/layout.hpp"
 #include "typenet/core/shape.hpp"
 #include "typenet/simd/math.hpp"
 
@@ -45,8 +46,11 @@ public:
     using fusion_kind = fusion::elementwise;
     using function = PReLUFunction;
     static constexpr std::size_t width = InputShape::size;
-    /// Number of learned slopes: PyTorch's num_parameters.
-    static constexpr std::size_t slopes = Channelwise ? InputShape::dims[0] : 1;
+    /// Channels-last images (core/layout.hpp): one slope per channel, the channel being the column.
+    static constexpr bool channels_last = SampleLayout<InputShape>::channels_last;
+    /// Number of learned slopes: PyTorch's num_parameters (an image has one per channel, as
+    /// nn.PReLU(C) after a Conv2d).
+    static constexpr std::size_t slopes = Channelwise || channels_last ? InputShape::dims[0] : 1;
     /// Consecutive elements of a sample that share one slope.
     static constexpr std::size_t elements_per_slope = width / slopes;
     /// PyTorch's nn.PReLU(init = 0.25).
@@ -57,7 +61,9 @@ public:
     static std::string name() { return Channelwise ? "PReLUPerFeature" : "PReLU"; }
 
     /// Which slope element `column` of a sample (0 ≤ column < width) uses.
-    static constexpr std::size_t slope_index(std::size_t column) { return column / elements_per_slope; }
+    static constexpr std::size_t slope_index(std::size_t column) {
+        return channels_last ? column % slopes : column / elements_per_slope;
+    }
 
     void initialize(LayerState<T> s, const StepContext&) { std::fill_n(s.parameters, slopes, T(initial_slope)); }
 

@@ -6,11 +6,18 @@
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
 #include "typenet/core/shape.hpp"
+#include "typenet/layers/input.hpp"
 
 namespace typenet::detail {
 
 template <class... Ts>
 struct type_list {};
+
+/// Whether the first of Specs... is Input<...> (false for none).
+template <class... Specs>
+inline constexpr bool starts_with_input = false;
+template <class First, class... Rest>
+inline constexpr bool starts_with_input<First, Rest...> = is_input_v<First>;
 
 /// Whether spec S at position Index accepts the shape In, computed without side effects (so that a
 /// failure never turns into a second error), and the diagnostic to instantiate when it does not.

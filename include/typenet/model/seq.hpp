@@ -14,6 +14,7 @@
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/error.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/layout.hpp"
 #include "typenet/core/random.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/core/thread_pool.hpp"
@@ -69,6 +70,8 @@ class BasicSeq {
         return offsets;
     }
     static constexpr auto widths_ = make_widths(std::make_index_sequence<N>{});
+    /// Input<...> first: it takes no index in the PyTorch keys (nothing in nn.Sequential stands for it).
+    static constexpr bool starts_with_input = detail::starts_with_input<Specs...>;
 
     // The fusion plan (docs/design.md, "Fusion"): the layers split into stages, each a head (a Dense, or
     // any layer that cannot be fused) and the pointwise layers after it, which run inside the head's GEMM
@@ -156,16 +159,19 @@ public:
         const std::size_t batch = checked_batch(x, "predict");
         if (out.shape(0) != batch || out.shape(1) != output_size) out.resize({batch, output_size});
         if (batch == 0) return;
-        thread_local AlignedBuffer<T> workspace;
-        workspace.resize(2 * batch * max_width);
-        infer(x.data(), batch, workspace.data(), workspace.data() + batch * max_width, out.data());
+        infer_user_order(x.data(), batch, inference_workspace(batch * workspace_per_sample), out.data());
     }
 
-    /// Eval-mode output for one sample; no heap allocation.
+    /// Eval-mode output for one sample; no heap allocation (a network whose activations would not fit
+    /// in 16 KiB of stack uses a per-thread workspace, allocated on the first call on a thread).
     std::array<T, output_size> predict(const std::array<T, input_size>& x) const {
-        std::array<T, max_width> ping, pong;
         std::array<T, output_size> out;
-        infer(x.data(), 1, ping.data(), pong.data(), out.data());
+        if constexpr (workspace_per_sample * sizeof(T) <= 16 * 1024) {
+            std::array<T, workspace_per_sample> workspace;
+            infer_user_order(x.data(), 1, workspace.data(), out.data());
+        } else {
+            infer_user_order(x.data(), 1, inference_workspace(workspace_per_sample), out.data());
+        }
         return out;
     }
 
@@ -190,9 +196,9 @@ public:
     Matrix<T> forward(const Matrix<T>& x, Mode mode) {
         const std::size_t batch = checked_batch(x, "forward");
         reserve(batch);
-        std::copy(x.begin(), x.end(), input_copy_.data());
+        to_network_order<input_shape>(x.data(), input_copy_.data(), batch);
         forward_pass(input_copy_.data(), batch, mode);
-        return to_matrix(activations_[N - 1].data(), batch, output_size);
+        return to_user_matrix<output_shape>(activations_[N - 1].data(), batch);
     }
 
     /// Back-propagates dL/d(output) of the last forward call (in the mode of that call): accumulates
@@ -201,9 +207,9 @@ public:
         if (forward_batch_ == 0 && output_gradient.size() != 0)
             throw error("backward: call forward(x, Mode::Train) first");
         check_shape(output_gradient, forward_batch_, output_size, "backward", "output gradient");
-        std::copy(output_gradient.begin(), output_gradient.end(), loss_gradient_.data());
+        to_network_order<output_shape>(output_gradient.data(), loss_gradient_.data(), forward_batch_);
         backward_pass(loss_gradient_.data(), forward_batch_, input_gradient_.data());
-        return to_matrix(input_gradient_.data(), forward_batch_, input_size);
+        return to_user_matrix<input_shape>(input_gradient_.data(), forward_batch_);
     }
 
     /// Sets every parameter gradient to zero.
@@ -227,9 +233,26 @@ public:
             loss.validate_targets(targets, batch, output_size);
         reserve(batch);
         const simd::PoolScope threads(&pool_);
-        forward_pass(x.data(), batch, Mode::Train);
-        const T value = loss.evaluate(BatchView<const T, output_size>{activations_[N - 1].data(), batch}, targets,
-                                      BatchView<T, output_size>{loss_gradient_.data(), batch});
+        const T* input = x.data();
+        if constexpr (reordered_v<input_shape>) {
+            to_network_order<input_shape>(input, input_copy_.data(), batch);
+            input = input_copy_.data();
+        }
+        forward_pass(input, batch, Mode::Train);
+        T value;
+        if constexpr (reordered_v<output_shape>) {
+            // The loss sees outputs and targets in the user's order; the two scratch buffers are free
+            // until the backward pass.
+            T* outputs = gradient_scratch_[0].data();
+            T* gradient = gradient_scratch_[1].data();
+            to_user_order<output_shape>(activations_[N - 1].data(), outputs, batch);
+            value = loss.evaluate(BatchView<const T, output_size>{outputs, batch}, targets,
+                                  BatchView<T, output_size>{gradient, batch});
+            to_network_order<output_shape>(gradient, loss_gradient_.data(), batch);
+        } else {
+            value = loss.evaluate(BatchView<const T, output_size>{activations_[N - 1].data(), batch}, targets,
+                                  BatchView<T, output_size>{loss_gradient_.data(), batch});
+        }
         zero_grad();
         backward_pass(loss_gradient_.data(), batch, nullptr);
         optimizer.step(*this);
@@ -360,15 +383,16 @@ private:
     static void collect_named(std::vector<NamedTensor<U>>& out, U* parameters, U* gradients, U* buffers,
                               std::index_sequence<I...>) {
         auto add = [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
+            const std::string key = std::to_string(L - (starts_with_input ? 1 : 0)) + ".";
             std::size_t offset = parameter_offsets_[L];
             for (const TensorInfo& t : layer_at<L>::parameter_tensors) {
-                out.push_back({std::to_string(L) + "." + std::string(t.name), L, t, {parameters + offset, t.size()},
+                out.push_back({key + std::string(t.name), L, t, {parameters + offset, t.size()},
                                {gradients + offset, t.size()}, false});
                 offset += t.size();
             }
             offset = buffer_offsets_[L];
             for (const TensorInfo& t : layer_at<L>::buffer_tensors) {
-                out.push_back({std::to_string(L) + "." + std::string(t.name), L, t, {buffers + offset, t.size()}, {},
+                out.push_back({key + std::string(t.name), L, t, {buffers + offset, t.size()}, {},
                                true});
                 offset += t.size();
             }
@@ -410,7 +434,6 @@ private:
     template <std::size_t S>
     void forward_stage(std::size_t batch, Mode mode) {
         constexpr std::size_t E = training_plan_.stage_end[S];
-        constexpr std::size_t width = widths_[S + 1];
         auto& head = std::get<S>(layers_);
         T* z = activations_[S].data();
         T* y = activations_[E - 1].data();
@@ -420,7 +443,7 @@ private:
             auto& norm = std::get<S + 1>(layers_);
             const auto chain = training_chain<S + 2>(mode, std::make_index_sequence<E - S - 2>{});
             const auto apply = [&](const auto& normalize) {
-                simd::apply_prologue<T, width>(batch, z, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
+                over_output<S>(batch, z, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
                     return chain.forward(normalize.forward(v, at), at);
                 });
             };
@@ -438,12 +461,21 @@ private:
             } else {
                 head.forward(state<S>(), input_view<S>(batch), output_view<S>(batch), context(mode, S));
                 if constexpr (E > S + 1)
-                    simd::apply_prologue<T, width>(batch, z, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
+                    over_output<S>(batch, z, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
                         return chain.forward(v, at);
                     });
             }
         }
         if constexpr (E < N) forward_stage<E>(batch, mode);
+    }
+
+    /// out = f(in) register by register over the output of layer S seen as its activation matrix: a
+    /// sample per row, or for images a pixel per row of channels (core/layout.hpp), so that the
+    /// register's column is the channel per-channel operations index.
+    template <std::size_t S, class F>
+    static void over_output(std::size_t batch, const T* in, T* out, F&& f) {
+        using layout = SampleLayout<typename layer_at<S>::output_shape>;
+        simd::apply_prologue<T, layout::columns>(batch * layout::rows, in, out, f);
     }
 
     template <std::size_t... I>
@@ -457,6 +489,7 @@ private:
     void backward_stage(T* upstream, std::size_t batch, T* input_gradient, std::size_t parity) {
         constexpr std::size_t E = training_plan_.stage_end[S];
         constexpr std::size_t width = widths_[S + 1];
+        constexpr std::size_t columns = SampleLayout<typename layer_at<S>::output_shape>::columns;
         auto& head = std::get<S>(layers_);
         const T* z = activations_[S].data();
         T* dx = S == 0 ? input_gradient : gradient_scratch_[parity].data();
@@ -464,9 +497,9 @@ private:
         // upstream = chain'(·)·upstream in place, the chain recomputed from its input, `input_of(z)`.
         const auto through_chain = [&](const auto& chain, const auto& input_of) {
             if constexpr (std::remove_cvref_t<decltype(chain)>::size > 0)
-                simd::apply_prologue<T, width>(batch, upstream, upstream,
+                over_output<S>(batch, upstream, upstream,
                                                [&](const simd::batch<T>& g, const simd::RegisterSpan<T>& at) {
-                                                   return chain.backward(g, input_of(at.load(z, width), at), at);
+                                                   return chain.backward(g, input_of(at.load(z, columns), at), at);
                                                });
         };
         const auto identity = [](const simd::batch<T>& v, const simd::RegisterSpan<T>&) { return v; };
@@ -524,6 +557,36 @@ private:
         return {activations_[I].data(), batch};
     }
 
+    /// Inference workspace per sample: two activations (ping, pong) and, for images, the input and the
+    /// output in the network's order.
+    static constexpr std::size_t workspace_per_sample =
+        2 * max_width + (reordered_v<input_shape> ? input_size : 0) + (reordered_v<output_shape> ? output_size : 0);
+
+    /// A per-thread workspace of at least `size` elements that only grows.
+    static T* inference_workspace(std::size_t size) {
+        thread_local AlignedBuffer<T> workspace;
+        if (workspace.size() < size) workspace.resize(size);
+        return workspace.data();
+    }
+
+    /// Inference from and to the user's order, in `workspace` (batch · workspace_per_sample elements).
+    void infer_user_order(const T* x, std::size_t batch, T* workspace, T* out) const {
+        T* ping = workspace;
+        T* pong = ping + batch * max_width;
+        T* next = pong + batch * max_width;
+        if constexpr (reordered_v<input_shape>) {
+            to_network_order<input_shape>(x, next, batch);
+            x = next;
+            next += batch * input_size;
+        }
+        if constexpr (reordered_v<output_shape>) {
+            infer(x, batch, ping, pong, next);
+            to_user_order<output_shape>(next, out, batch);
+        } else {
+            infer(x, batch, ping, pong, out);
+        }
+    }
+
     void infer(const T* x, std::size_t batch, T* ping, T* pong, T* out) const {
         if (fused_) infer_stage<0>(x, batch, ping, pong, out, 0);
         else infer_layers(x, batch, ping, pong, out, std::make_index_sequence<N>{});
@@ -542,7 +605,7 @@ private:
         } else {
             head.infer(const_state<S>(), x, BatchView<T, width>{y, batch});
             if constexpr (E > S + 1)
-                simd::apply_prologue<T, width>(batch, y, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
+                over_output<S>(batch, y, y, [&](const simd::batch<T>& v, const simd::RegisterSpan<T>& at) {
                     return chain.forward(v, at);
                 });
         }
@@ -575,9 +638,11 @@ private:
                               std::to_string(m.shape(1)) + "), expected (" + std::to_string(rows) + ", " +
                               std::to_string(cols) + ")");
     }
-    static Matrix<T> to_matrix(const T* data, std::size_t rows, std::size_t cols) {
-        Matrix<T> m = Matrix<T>::from_shape({rows, cols});
-        std::copy(data, data + rows * cols, m.data());
+    /// `batch` samples of shape S in the network's order as a matrix in the user's order.
+    template <class S>
+    static Matrix<T> to_user_matrix(const T* data, std::size_t batch) {
+        Matrix<T> m = Matrix<T>::from_shape({batch, S::size});
+        to_user_order<S>(data, m.data(), batch);
         return m;
     }
 

@@ -79,6 +79,17 @@ struct StoringChainEpilogue {
     }
 };
 
+/// Epilogue adapter for a product run in chunks of rows: the epilogue of the chunk starting at row
+/// `offset` sees the rows of the whole product (a saved input, a dropout mask index).
+template <class T, class Epilogue>
+struct RowOffsetEpilogue {
+    const Epilogue* epilogue;
+    std::size_t offset;
+    batch<T> operator()(const batch<T>& v, const RegisterSpan<T>& at) const {
+        return (*epilogue)(v, RegisterSpan<T>{at.row + offset, at.col, at.count});
+    }
+};
+
 template <class T, class... Ops>
 PointwiseChain<T, Ops...> make_pointwise_chain(Ops... ops) {
     return {std::tuple<Ops...>{ops...}};

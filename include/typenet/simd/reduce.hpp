@@ -19,6 +19,9 @@ struct ColumnStats {
     /// row0 merges into the moments of rows [0, row0). Both null or both set.
     double* mean = nullptr;
     double* m2 = nullptr;
+    /// Rows of the same columns merged by earlier calls: a product run in chunks of rows (a convolution's
+    /// pixels) passes the chunk's first row, so its tiles merge into the chunks before it.
+    std::size_t first_row = 0;
 
     bool active() const { return sum != nullptr || sum_squares != nullptr; }
     bool moments() const { return mean != nullptr; }
@@ -29,6 +32,7 @@ struct ColumnStats {
 template <class T>
 void merge_tile_moments(const T* tile, std::size_t ld, std::size_t rows, std::size_t before, std::size_t col0,
                         std::size_t cols, const ColumnStats<T>& stats) {
+    before += stats.first_row;
     const double n_tile = static_cast<double>(rows), n_before = static_cast<double>(before);
     const double n = n_before + n_tile;
     for (std::size_t c = 0; c < cols; ++c) {
