@@ -1,8 +1,8 @@
-// expect: check_image_layer_after_flat_shape
+// expect: check_image_input
 // expect: layer_index<1>
 // expect: MaxPool2D<2>
 // expect: receives<typenet::Shape<8> ?>
-// expect: this image layer needs a \(C, H, W\) input
+// expect: this layer takes an image \(C, H, W\)
 // Dense<4, 8> produces a flat vector of 8 features: there is no image to pool.
 #include <typenet/typenet.hpp>
 

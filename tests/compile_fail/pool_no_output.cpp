@@ -1,7 +1,7 @@
 // expect: check_pool_geometry_leaves_no_output
 // expect: layer_index<1>
 // expect: MaxPool2D<2, typenet::Stride<0> ?>
-// expect: window<2>
+// expect: window<2, 0, 0(, 1)?>
 // expect: the window and the stride must be positive
 // A stride of 0 never moves the window.
 #include <typenet/typenet.hpp>

@@ -86,6 +86,9 @@ TEST_CASE("AvgPool2D passes the law suite", "[laws][pool][avg_pool]") {
     SECTION("2x2 on an odd map") { testing::check_laws<Input<1, 5, 5>, AvgPool2D<2>>(); }
     SECTION("3x3, stride 2, padding 1") { testing::check_laws<Input<1, 7, 6>, AvgPool2D<3, Padding<1>, Stride<2>>>(); }
     SECTION("overlapping windows, stride 1") { testing::check_laws<Input<1, 4, 5>, AvgPool2D<3, Stride<1>>>(); }
+    SECTION("three channels, 3x3, stride 2, padding 1") {
+        testing::check_laws<Input<3, 5, 6>, AvgPool2D<3, Stride<2>, Padding<1>>>();
+    }
 }
 
 TEST_CASE("AvgPool2D: a hand-computed example with padding", "[pool][avg_pool]") {
@@ -131,7 +134,6 @@ TEST_CASE("AvgPool2D: options, names and rejections", "[pool][avg_pool]") {
     STATIC_REQUIRE_FALSE(AvgPool2D<3, Padding<2>>::accepts<Shape<1, 8, 8>>);
     using Chain = detail::layer_chain<float, Input<1, 8, 2>, AvgPool2D<3>>;
     STATIC_REQUIRE(std::is_same_v<Chain::failure,
-                                  diagnostics::check_pool_window_fits_padded_input<layer_index<1>, AvgPool2D<3>,
-                                                                                   receives<Shape<1, 8, 2>>, window<3>,
-                                                                                   Stride<3>, Padding<0>>>);
+                                  diagnostics::check_window_fits<layer_index<1>, AvgPool2D<3>, receives<Shape<1, 8, 2>>,
+                                                                  window<3, 3, 0>>>);
 }

@@ -48,6 +48,7 @@ std::vector<int> documented_mask(const Philox& stream, std::size_t rows, double 
 
 TEST_CASE("DropBlock passes the law suite", "[laws][drop_block]") {
     SECTION("alone") { testing::check_laws<Input<1, 5, 5>, DropBlock<0.2, 3>>(); }
+    SECTION("three channels") { testing::check_laws<Input<3, 5, 4>, DropBlock<0.2, 2>>(); }
     SECTION("before Flatten and Dense") {
         testing::check_laws<Input<1, 4, 4>, DropBlock<0.3, 2>, AvgPool2D<2>, Flatten, Dense<4, 2>>();
     }
@@ -64,8 +65,11 @@ TEST_CASE("DropBlock drops the documented blocks and rescales by count / count_k
     const Matrix<float> x = positive(rows, C * H * W, 4);
     const Matrix<float> y = net.forward(x, Mode::Train);
     std::size_t drawn = 0;
-    const std::vector<int> keep = documented_mask<C, H, W, B>(
+    // The mask is channels-last, as inside the network; Seq's rows are in PyTorch's order.
+    std::vector<int> keep_last = documented_mask<C, H, W, B>(
         Bound::mask_stream(StepContext{Mode::Train, net.seed(), net.train_steps(), 1}), rows, gamma, drawn);
+    std::vector<int> keep(keep_last.size());
+    to_channels_first<C, H * W>(keep_last.data(), keep.data(), rows);
     const std::size_t kept = static_cast<std::size_t>(std::count(keep.begin(), keep.end(), 1));
     const float scale = static_cast<float>(double(keep.size()) / double(kept));
     std::size_t agree = 0;

@@ -12,6 +12,7 @@ using namespace typenet;
 TEST_CASE("Flatten passes the law suite", "[laws][flatten]") {
     SECTION("one channel") { testing::check_laws<Input<1, 3, 4>, Flatten>(); }
     SECTION("a flat shape") { testing::check_laws<Input<6>, Flatten, Dense<6, 2>>(); }
+    SECTION("three channels, before Dense") { testing::check_laws<Input<3, 2, 4>, Flatten, Dense<24, 2>>(); }
     SECTION("after pooling") { testing::check_laws<Input<1, 4, 6>, AvgPool2D<2>, Flatten, Dense<6, 2>>(); }
 }
 

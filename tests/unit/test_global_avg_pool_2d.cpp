@@ -11,6 +11,7 @@ using namespace typenet;
 
 TEST_CASE("GlobalAvgPool2D passes the law suite", "[laws][pool][global_avg_pool]") {
     SECTION("alone") { testing::check_laws<Input<1, 3, 5>, GlobalAvgPool2D>(); }
+    SECTION("three channels") { testing::check_laws<Input<3, 4, 3>, GlobalAvgPool2D>(); }
     SECTION("after pooling, before Dense") {
         testing::check_laws<Input<1, 6, 5>, MaxPool2D<2>, GlobalAvgPool2D, Dense<1, 2>>();
     }
@@ -65,7 +66,7 @@ TEST_CASE("GlobalAvgPool2D takes images only", "[pool][global_avg_pool]") {
     STATIC_REQUIRE(GlobalAvgPool2D::accepts<Shape<4, 1, 1>>);
     STATIC_REQUIRE_FALSE(GlobalAvgPool2D::accepts<Shape<4>>);
     using Chain = detail::layer_chain<float, Dense<3, 6>, GlobalAvgPool2D>;
-    STATIC_REQUIRE(std::is_same_v<Chain::failure, diagnostics::check_image_layer_after_flat_shape<
+    STATIC_REQUIRE(std::is_same_v<Chain::failure, diagnostics::check_image_input<
                                                       layer_index<1>, GlobalAvgPool2D, receives<Shape<6>>>>);
     CHECK(Seq<Input<4, 2, 2>, GlobalAvgPool2D>::summary().find("GlobalAvgPool2D") != std::string::npos);
 }

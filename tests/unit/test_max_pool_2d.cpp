@@ -111,6 +111,13 @@ TEST_CASE("MaxPool2D passes the law suite", "[laws][pool][max_pool]") {
     SECTION("3x3, stride 2, padding 1") { testing::check_laws<Input<1, 7, 6>, MaxPool2D<3, Padding<1>, Stride<2>>>(); }
     SECTION("overlapping windows, stride 1") { testing::check_laws<Input<1, 4, 5>, MaxPool2D<3, Stride<1>>>(); }
     SECTION("before Flatten and Dense") { testing::check_laws<Input<1, 6, 6>, MaxPool2D<2>, Flatten, Dense<9, 3>>(); }
+    SECTION("three channels") { testing::check_laws<Input<3, 5, 4>, MaxPool2D<2>>(); }
+    SECTION("three channels, 3x3, stride 2, padding 1") {
+        testing::check_laws<Input<3, 5, 5>, MaxPool2D<3, Stride<2>, Padding<1>>>();
+    }
+    SECTION("between Conv2D and Dense") {
+        testing::check_laws<Input<3, 6, 5>, Conv2D<3, 4, 3, Padding<1>>, MaxPool2D<2>, Flatten, Dense<24, 2>>();
+    }
 }
 
 TEST_CASE("MaxPool2D: a hand-computed example in the channels-last layout", "[pool][max_pool]") {
@@ -200,11 +207,10 @@ TEST_CASE("MaxPool2D rejects bad geometry with one diagnostic that names the lay
     using Chain = detail::layer_chain<float, Input<2, 3, 3>, MaxPool2D<4>>;
     STATIC_REQUIRE_FALSE(Chain::valid);
     STATIC_REQUIRE(std::is_same_v<Chain::failure,
-                                  diagnostics::check_pool_window_fits_padded_input<layer_index<1>, MaxPool2D<4>,
-                                                                                   receives<Shape<2, 3, 3>>, window<4>,
-                                                                                   Stride<4>, Padding<0>>>);
+                                  diagnostics::check_window_fits<layer_index<1>, MaxPool2D<4>, receives<Shape<2, 3, 3>>,
+                                                                  window<4, 4, 0>>>);
     using Flat = detail::layer_chain<float, Dense<4, 8>, MaxPool2D<2>>;
-    STATIC_REQUIRE(std::is_same_v<Flat::failure, diagnostics::check_image_layer_after_flat_shape<
+    STATIC_REQUIRE(std::is_same_v<Flat::failure, diagnostics::check_image_input<
                                                      layer_index<1>, MaxPool2D<2>, receives<Shape<8>>>>);
     using Repeated = detail::layer_chain<float, Input<1, 8, 8>, MaxPool2D<2, Padding<1>, Padding<0>>>;
     STATIC_REQUIRE(std::is_same_v<Repeated::failure,

@@ -28,6 +28,10 @@ bool identical(const Matrix<float>& a, const Matrix<float>& b) {
 
 TEST_CASE("SpatialDropout passes the law suite", "[laws][spatial_dropout]") {
     SECTION("alone") { testing::check_laws<Input<1, 3, 3>, SpatialDropout<0.3>>(); }
+    SECTION("three channels") { testing::check_laws<Input<3, 3, 2>, SpatialDropout<0.3>>(); }
+    SECTION("fused after Conv2D (a pixel per register row)") {
+        testing::check_laws<Input<3, 4, 4>, Conv2D<3, 5, 3, Padding<1>>, SpatialDropout<0.3>, Flatten, Dense<80, 2>>();
+    }
     SECTION("after pooling, before Dense") {
         testing::check_laws<Input<1, 4, 4>, MaxPool2D<2>, SpatialDropout<0.3>, Flatten, Dense<4, 2>>();
     }
@@ -44,13 +48,12 @@ TEST_CASE("SpatialDropout drops whole channels of a sample with probability P", 
     bool whole = true, exact = true;
     for (std::size_t n = 0; n < rows; ++n)
         for (std::size_t c = 0; c < C; ++c) {
-            // Channel c of sample n: values (h·W + w)·C + c, inside the network and at its boundary for C = 8
-            // only if Seq passes rows through unchanged, so count zeros per channel under both orders.
+            // Seq's rows are in PyTorch's order: channel c of sample n is c·H·W + p.
             std::size_t zeros = 0;
             for (std::size_t p = 0; p < HW; ++p) {
-                const float v = y(n, p * C + c);
+                const float v = y(n, c * HW + p);
                 zeros += v == 0.0f;
-                exact = exact && (v == 0.0f || v == x(n, p * C + c) * scale);
+                exact = exact && (v == 0.0f || v == x(n, c * HW + p) * scale);
             }
             whole = whole && (zeros == 0 || zeros == HW);
             dropped += zeros == HW;
@@ -100,7 +103,7 @@ TEST_CASE("SpatialDropout backward regenerates the forward mask; fused and unfus
     const Philox stream = Bound::mask_stream(StepContext{Mode::Train, fused.seed(), fused.train_steps(), 1});
     std::size_t agree = 0;
     for (std::size_t n = 0; n < 9; ++n)
-        for (std::size_t i = 0; i < 45; ++i) agree += Bound::kept(stream, n, i % 5) == (y(n, i) != 0.0f);
+        for (std::size_t i = 0; i < 45; ++i) agree += Bound::kept(stream, n, i / 9) == (y(n, i) != 0.0f);  // i = c·9 + p
     CHECK(agree == y.size());
 }
 

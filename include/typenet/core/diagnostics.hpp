@@ -163,29 +163,18 @@ struct check_dropout_rate {
 }  // namespace diagnostics
 }  // namespace typenet
 
-// ---- image layers: pooling, GlobalAvgPool2D, SpatialDropout, DropBlock (layers/) ----------------
+// ---- pooling, SpatialDropout, DropBlock (layers/); a flat input and a window that does not fit are
+// check_image_input and check_window_fits above -------------------------------------------------------
 
 namespace typenet {
 
-/// A pooling window's side; appears in diagnostics.
-template <std::size_t K>
-struct window {};
 /// DropBlock's block side; appears in diagnostics.
 template <std::size_t B>
 struct block {};
 
 namespace diagnostics {
 
-/// An image layer (pooling, GlobalAvgPool2D, SpatialDropout, DropBlock) after a shape that is not (C, H, W).
-template <class LayerIndex, class Layer, class Received>
-struct check_image_layer_after_flat_shape {
-    static_assert(fails<LayerIndex, Layer, Received>,
-                  "typenet: this image layer needs a (C, H, W) input, but the layer before produces a flat "
-                  "shape (put it before Flatten, or start with Input<C, H, W>; see "
-                  "check_image_layer_after_flat_shape<layer_index<I>, layer, receives<...>>)");
-};
-
-/// MaxPool2D / AvgPool2D with an option other than Stride<S> and Padding<P>.
+/// MaxPool2D / AvgPool2D with an option other than Stride<S> and Padding<P>, or one given twice.
 template <class LayerIndex, class Layer, class Option>
 struct check_pool_option {
     static_assert(fails<LayerIndex, Layer, Option>,
@@ -194,30 +183,21 @@ struct check_pool_option {
 };
 
 /// A pooling window or stride of 0: there is no output position.
-template <class LayerIndex, class Layer, class Window, class StrideOption>
+template <class LayerIndex, class Layer, class Window>
 struct check_pool_geometry_leaves_no_output {
-    static_assert(fails<LayerIndex, Layer, Window, StrideOption>,
+    static_assert(fails<LayerIndex, Layer, Window>,
                   "typenet::MaxPool2D / AvgPool2D: the window and the stride must be positive, else the "
                   "geometry leaves no output (see check_pool_geometry_leaves_no_output<layer_index<I>, layer, "
-                  "window<K>, Stride<S>>)");
+                  "window<kernel, stride, padding>>)");
 };
 
 /// Padding larger than half the window, which PyTorch rejects too (a window could lie in the padding only).
-template <class LayerIndex, class Layer, class Window, class PaddingOption>
+template <class LayerIndex, class Layer, class Window>
 struct check_pool_padding_at_most_half_window {
-    static_assert(fails<LayerIndex, Layer, Window, PaddingOption>,
+    static_assert(fails<LayerIndex, Layer, Window>,
                   "typenet::MaxPool2D / AvgPool2D: the padding must be at most half the window, P <= K / 2, "
                   "as in PyTorch (see check_pool_padding_at_most_half_window<layer_index<I>, layer, "
-                  "window<K>, Padding<P>>)");
-};
-
-/// A pooling window larger than the padded input (K > H + 2P or K > W + 2P).
-template <class LayerIndex, class Layer, class Received, class Window, class StrideOption, class PaddingOption>
-struct check_pool_window_fits_padded_input {
-    static_assert(fails<LayerIndex, Layer, Received, Window, StrideOption, PaddingOption>,
-                  "typenet::MaxPool2D / AvgPool2D: the window is larger than the padded input, K > H + 2P or "
-                  "K > W + 2P (see check_pool_window_fits_padded_input<layer_index<I>, layer, "
-                  "receives<Shape<C, H, W>>, window<K>, Stride<S>, Padding<P>>)");
+                  "window<kernel, stride, padding>>)");
 };
 
 /// SpatialDropout<P> or DropBlock<P, B> with P outside [0, 1).

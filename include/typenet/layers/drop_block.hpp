@@ -134,7 +134,7 @@ struct DropBlock {
     template <std::size_t Index, class In>
     using rejection = std::conditional_t<
         !detail::image_dims<In>::is_image,
-        diagnostics::check_image_layer_after_flat_shape<layer_index<Index>, DropBlock, receives<In>>,
+        diagnostics::check_image_input<layer_index<Index>, DropBlock, receives<In>>,
         std::conditional_t<(P.value() >= 0.0 && P.value() < 1.0),
                            diagnostics::check_dropblock_block_fits_feature_map<layer_index<Index>, DropBlock,
                                                                                receives<In>, block<BlockSize>>,

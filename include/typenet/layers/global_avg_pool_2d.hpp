@@ -67,7 +67,7 @@ struct GlobalAvgPool2D {
     template <class In>
     static constexpr bool accepts = detail::image_dims<In>::is_image;
     template <std::size_t Index, class In>
-    using rejection = diagnostics::check_image_layer_after_flat_shape<layer_index<Index>, GlobalAvgPool2D, receives<In>>;
+    using rejection = diagnostics::check_image_input<layer_index<Index>, GlobalAvgPool2D, receives<In>>;
     template <class T, class InputShape>
     using bind = GlobalAvgPool2DLayer<T, InputShape>;
 };

@@ -63,19 +63,17 @@ private:
     struct rejection_of {
         static constexpr verdict v = judge<In>();
         using index = layer_index<Index>;
+        using geometry = window<Window, stride, padding>;
         using type = std::conditional_t<
-            v == verdict::flat, diagnostics::check_image_layer_after_flat_shape<index, Spec, receives<In>>,
+            v == verdict::flat, diagnostics::check_image_input<index, Spec, receives<In>>,
             std::conditional_t<
                 v == verdict::option,
                 diagnostics::check_pool_option<index, Spec, typename first_bad_pool_option<false, false, Options...>::type>,
                 std::conditional_t<
-                    v == verdict::no_output,
-                    diagnostics::check_pool_geometry_leaves_no_output<index, Spec, window<Window>, Stride<stride>>,
+                    v == verdict::no_output, diagnostics::check_pool_geometry_leaves_no_output<index, Spec, geometry>,
                     std::conditional_t<v == verdict::padding,
-                                       diagnostics::check_pool_padding_at_most_half_window<index, Spec, window<Window>,
-                                                                                           Padding<padding>>,
-                                       diagnostics::check_pool_window_fits_padded_input<
-                                           index, Spec, receives<In>, window<Window>, Stride<stride>, Padding<padding>>>>>>;
+                                       diagnostics::check_pool_padding_at_most_half_window<index, Spec, geometry>,
+                                       diagnostics::check_window_fits<index, Spec, receives<In>, geometry>>>>>;
     };
 
 public:

@@ -8,6 +8,7 @@
 #include "typenet/core/batch_view.hpp"
 #include "typenet/core/diagnostics.hpp"
 #include "typenet/core/layer.hpp"
+#include "typenet/core/layout.hpp"
 #include "typenet/core/random.hpp"
 #include "typenet/core/real.hpp"
 #include "typenet/layers/image_layer_spec.hpp"
@@ -69,8 +70,11 @@ public:
             // Consecutive channels share a Philox block: draw each block once per register.
             std::uint64_t block = ~std::uint64_t{0};
             Philox::block words{};
+            // The register's row and column in the stage's matrix (a sample per row, or a pixel per row of
+            // channels): row·columns + column is the element's index in memory, n·C·H·W + p·C + c.
+            const std::uint64_t first = std::uint64_t{at.row} * SampleLayout<InputShape>::columns + at.col;
             for (std::size_t lane = 0; lane < at.count; ++lane) {
-                const std::uint64_t e = std::uint64_t{at.row} * C + (at.col + lane) % C;
+                const std::uint64_t e = (first + lane) / width * C + (first + lane) % C;
                 if (e / 4 != block) block = e / 4, words = stream(block);
                 f[lane] = words[e % 4] >= threshold ? scale : T{0};
             }
@@ -131,7 +135,7 @@ struct SpatialDropout {
     template <std::size_t Index, class In>
     using rejection = std::conditional_t<detail::image_dims<In>::is_image,
                                          diagnostics::check_drop_probability<layer_index<Index>, SpatialDropout>,
-                                         diagnostics::check_image_layer_after_flat_shape<layer_index<Index>,
+                                         diagnostics::check_image_input<layer_index<Index>,
                                                                                          SpatialDropout, receives<In>>>;
     template <class T, class InputShape>
     using bind = SpatialDropoutLayer<T, InputShape, P>;
