@@ -12,6 +12,7 @@
 #include "typenet/core/shape.hpp"
 #include "typenet/core/spatial_options.hpp"
 #include "typenet/layers/image_layer_spec.hpp"
+#include "typenet/simd/arch.hpp"
 
 namespace typenet {
 
@@ -79,25 +80,49 @@ private:
     static constexpr std::size_t last(std::size_t o, std::size_t extent) { return std::min(o * S + K - P, extent); }
 
     /// y = max over each window; the winner's window position goes to `winner` unless it is null.
+    /// Channels-last puts the C channels of a pixel side by side: registers of channels take the max
+    /// of a whole window at once, the remainder runs the same comparisons one channel at a time.
     template <class Winner>
     static void pool(BatchView<const T, in_width> x, BatchView<T, out_width> y, Winner* winner) {
+        using V = simd::batch<T>;
+        constexpr std::size_t lanes = simd::lanes<T>, bulk = C - C % lanes;
         for (std::size_t n = 0; n < x.rows; ++n) {
             const T* in = x.row(n);
             T* out = y.row(n);
             for (std::size_t oh = 0; oh < OH; ++oh)
                 for (std::size_t ow = 0; ow < OW; ++ow, out += C) {
                     const std::size_t h0 = first(oh), h1 = last(oh, H), w0 = first(ow), w1 = last(ow, W);
-                    for (std::size_t c = 0; c < C; ++c) {
+                    // Window position of input pixel (h, w): a·K + b.
+                    const auto at = [&](std::size_t h, std::size_t w) { return (h + P - oh * S) * K + (w + P - ow * S); };
+                    for (std::size_t c = 0; c < bulk; c += lanes) {
+                        V best = V::load_unaligned(in + (h0 * W + w0) * C + c);
+                        V where(static_cast<T>(at(h0, w0)));
+                        for (std::size_t h = h0; h < h1; ++h)
+                            for (std::size_t w = w0; w < w1; ++w) {
+                                const V v = V::load_unaligned(in + (h * W + w) * C + c);
+                                // A NaN wins (and keeps winning, as PyTorch's kernel does) so it reaches y.
+                                const auto take = (v > best) | (v != v);
+                                best = xsimd::select(take, v, best);
+                                where = xsimd::select(take, V(static_cast<T>(at(h, w))), where);
+                            }
+                        best.store_unaligned(out + c);
+                        if (winner) {
+                            alignas(64) T positions[lanes];
+                            where.store_aligned(positions);
+                            for (std::size_t lane = 0; lane < lanes; ++lane)
+                                winner[c + lane] = static_cast<Winner>(positions[lane]);
+                        }
+                    }
+                    for (std::size_t c = bulk; c < C; ++c) {
                         T best = in[(h0 * W + w0) * C + c];
-                        std::size_t at = (h0 + P - oh * S) * K + (w0 + P - ow * S);
+                        std::size_t where = at(h0, w0);
                         for (std::size_t h = h0; h < h1; ++h)
                             for (std::size_t w = w0; w < w1; ++w) {
                                 const T v = in[(h * W + w) * C + c];
-                                // A NaN wins (and keeps winning, as PyTorch's kernel does) so it reaches y.
-                                if (v > best || v != v) best = v, at = (h + P - oh * S) * K + (w + P - ow * S);
+                                if (v > best || v != v) best = v, where = at(h, w);
                             }
                         out[c] = best;
-                        if (winner) winner[c] = static_cast<Winner>(at);
+                        if (winner) winner[c] = static_cast<Winner>(where);
                     }
                     if (winner) winner += C;
                 }
