@@ -43,7 +43,6 @@ struct first_bad_pool_option<SeenStride, SeenPadding, First, Rest...> {
 /// The options and checks of MaxPool2D and AvgPool2D (Spec is the user's spec type, for the messages).
 template <class Spec, std::size_t Window, class... Options>
 struct PoolingSpec {
-    static constexpr std::size_t window_size = Window;
     static constexpr std::size_t stride = option_value<Stride, Window, Options...>::value;
     static constexpr std::size_t padding = option_value<Padding, 0, Options...>::value;
 
