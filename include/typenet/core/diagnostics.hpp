@@ -179,3 +179,60 @@ struct check_dropout_rate {
 
 }  // namespace diagnostics
 }  // namespace typenet
+
+// ---- pooling, SpatialDropout, DropBlock (layers/); a flat input and a window that does not fit are
+// check_image_input and check_window_fits above -------------------------------------------------------
+
+namespace typenet {
+
+/// DropBlock's block side; appears in diagnostics.
+template <std::size_t B>
+struct block {};
+
+namespace diagnostics {
+
+/// MaxPool2D / AvgPool2D with an option other than Stride<S> and Padding<P>, or one given twice.
+template <class LayerIndex, class Layer, class Option>
+struct check_pool_option {
+    static_assert(fails<LayerIndex, Layer, Option>,
+                  "typenet::MaxPool2D / AvgPool2D: the only options are Stride<S> and Padding<P>, each at most "
+                  "once (see check_pool_option<layer_index<I>, layer, option>)");
+};
+
+/// A pooling window or stride of 0: there is no output position.
+template <class LayerIndex, class Layer, class Window>
+struct check_pool_geometry_leaves_no_output {
+    static_assert(fails<LayerIndex, Layer, Window>,
+                  "typenet::MaxPool2D / AvgPool2D: the window and the stride must be positive, else the "
+                  "geometry leaves no output (see check_pool_geometry_leaves_no_output<layer_index<I>, layer, "
+                  "window<kernel, stride, padding>>)");
+};
+
+/// Padding larger than half the window, which PyTorch rejects too (a window could lie in the padding only).
+template <class LayerIndex, class Layer, class Window>
+struct check_pool_padding_at_most_half_window {
+    static_assert(fails<LayerIndex, Layer, Window>,
+                  "typenet::MaxPool2D / AvgPool2D: the padding must be at most half the window, P <= K / 2, "
+                  "as in PyTorch (see check_pool_padding_at_most_half_window<layer_index<I>, layer, "
+                  "window<kernel, stride, padding>>)");
+};
+
+/// SpatialDropout<P> or DropBlock<P, B> with P outside [0, 1).
+template <class LayerIndex, class Layer>
+struct check_drop_probability {
+    static_assert(fails<LayerIndex, Layer>,
+                  "typenet::SpatialDropout<P> / DropBlock<P, B>: the drop probability P must be in [0, 1) (see "
+                  "check_drop_probability<layer_index<I>, layer>)");
+};
+
+/// DropBlock<P, B> whose block is empty or does not fit in the feature map (B = 0, B > H or B > W).
+template <class LayerIndex, class Layer, class Received, class Block>
+struct check_dropblock_block_fits_feature_map {
+    static_assert(fails<LayerIndex, Layer, Received, Block>,
+                  "typenet::DropBlock<P, B>: the block side B must be between 1 and the feature map's height "
+                  "and width (see check_dropblock_block_fits_feature_map<layer_index<I>, DropBlock<P, B>, "
+                  "receives<Shape<C, H, W>>, block<B>>)");
+};
+
+}  // namespace diagnostics
+}  // namespace typenet
