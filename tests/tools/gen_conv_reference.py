@@ -103,7 +103,7 @@ def layer_case(data, out, name, model, input_shape, seed, train_steps=1, warm_up
     model = model.double()
     for k in range(1, train_steps + 1):
         record_train_step(data, f"{name}.step{k}", model, float32_values(rng, input_shape, -1.0, 3.0), rng)
-    if any(True for _ in model.buffers()):
+    if list(model.buffers()):
         record_eval(data, f"{name}.eval", model, float32_values(rng, input_shape, -1.0, 3.0))
 
 
@@ -199,7 +199,7 @@ def resnet_case(data, out, seed=12, steps=3):
 def main():
     out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent.parent / "data")
     data = {}
-    # name, module, input (N, C, H, W), seed: the C++ test names the same geometry as types.
+    # name, module, input (N, C, H, W); the seed is the position. The C++ test names the same geometry as types.
     conv_cases = [
         ("conv_3x3_odd", nn.Conv2d(3, 4, 3), (2, 3, 7, 5)),
         ("conv_stride2_pad1", nn.Conv2d(3, 5, 3, stride=2, padding=1), (2, 3, 9, 6)),

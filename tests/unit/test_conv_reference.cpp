@@ -11,6 +11,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "catch.hpp"
@@ -48,6 +49,7 @@ Tensors read_safetensors(const std::string& path) {
         std::size_t count = 1;
         for (const auto& d : *e.at("shape").array()) t.shape.push_back(*d.integer()), count *= *d.integer();
         const std::string dtype = *e.at("dtype").string();
+        REQUIRE((dtype == "F32" || dtype == "F64" || dtype == "I64"));
         const std::size_t begin = *(*e.at("data_offsets").array())[0].integer();
         const std::size_t size = dtype == "F32" ? 4 : 8;
         REQUIRE(begin + count * size <= bytes.size() - 8 - header_size);
