@@ -28,7 +28,7 @@ struct SoftmaxCrossEntropy {
     /// Labels that are not integers (std::vector<float>, ...), or real-valued targets (a
     /// RegressionDataset's, a float matrix): one compile-time error naming what the loss takes.
     template <class T, std::size_t N, class Labels>
-        requires NonIntegerLabels<Labels>
+        requires(NonIntegerLabels<Labels> || refuses_targets<SoftmaxCrossEntropy, Labels, N>)
     T evaluate(BatchView<const T, N>, const Labels&, BatchView<T, N>) const {
         if constexpr (refuses_targets<SoftmaxCrossEntropy, Labels, N>) {
             (void)diagnostics::check_loss_takes_class_labels<SoftmaxCrossEntropy, Labels>{};
