@@ -5,6 +5,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <typenet/layers/avg_pool_2d.hpp>
+
 #include "catch.hpp"
 #include "support/law_suite.hpp"
 

@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <typenet/layers/global_avg_pool_2d.hpp>
+
 #include "catch.hpp"
 #include "support/law_suite.hpp"
 

@@ -6,6 +6,9 @@
 #include <type_traits>
 #include <vector>
 
+#include <typenet/layers/max_pool_2d.hpp>
+#include <typenet/layers/image_layer_spec.hpp>
+
 #include "catch.hpp"
 #include "support/law_suite.hpp"
 

@@ -67,4 +67,12 @@ private:
     std::array<std::uint32_t, 2> stream_;
 };
 
+/// The 32-bit threshold of a drop decision with probability p: a uniform word w is dropped when
+/// w < ⌈p·2³²⌉ (p·2³² is an exact double; p = 0 drops nothing, p = 1 everything).
+constexpr std::uint64_t drop_threshold(double p) {
+    const double t = p * 4294967296.0;
+    const auto floor = static_cast<std::uint64_t>(t);
+    return static_cast<double>(floor) < t ? floor + 1 : floor;
+}
+
 }  // namespace typenet

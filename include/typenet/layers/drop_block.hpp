@@ -104,11 +104,7 @@ public:
 
 private:
     // A block is dropped when its word is below ⌈γ·2³²⌉ (2³² when γ = 1: every word).
-    static constexpr std::uint64_t threshold = [] {
-        const double t = block_rate * 4294967296.0;
-        const auto floor = static_cast<std::uint64_t>(t);
-        return static_cast<double>(floor) < t ? floor + 1 : floor;
-    }();
+    static constexpr std::uint64_t threshold = drop_threshold(block_rate);
 
     // Forward and backward share this one function, so they cannot disagree about the mask or the scale.
     void apply_mask(BatchView<const T, width> in, BatchView<T, width> out, const Philox& stream) {

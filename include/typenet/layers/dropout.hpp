@@ -112,11 +112,7 @@ public:
 
 private:
     // ⌈P·2³²⌉, exact: P·2³² is an exact double and below 2³² for P < 1.
-    static constexpr std::uint64_t threshold = [] {
-        const double t = rate * 4294967296.0;
-        const auto floor = static_cast<std::uint64_t>(t);
-        return static_cast<double>(floor) < t ? floor + 1 : floor;
-    }();
+    static constexpr std::uint64_t threshold = drop_threshold(rate);
 
     // Forward and backward share this one loop, so they cannot disagree about the mask.
     static void apply_mask(const T* in, T* out, std::size_t n, const Philox& stream) {

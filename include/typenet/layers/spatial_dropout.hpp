@@ -107,11 +107,7 @@ public:
 
 private:
     // ⌈P·2³²⌉, as in Dropout.
-    static constexpr std::uint64_t threshold = [] {
-        const double t = rate * 4294967296.0;
-        const auto floor = static_cast<std::uint64_t>(t);
-        return static_cast<double>(floor) < t ? floor + 1 : floor;
-    }();
+    static constexpr std::uint64_t threshold = drop_threshold(rate);
 
     // Forward and backward share this one loop, so they cannot disagree about the mask.
     static void apply_mask(BatchView<const T, width> in, BatchView<T, width> out, const Philox& stream) {
