@@ -29,13 +29,32 @@ V constant(double c) {
     return V(static_cast<element_t<V>>(c));
 }
 
+namespace detail {
+/// Applies xsimd's f to a double register whose NaN lanes are set to 0 and whose other lanes are
+/// clamped to ±limit (where f has already saturated), then puts the NaN back: xsimd 8.1 converts
+/// double lanes to int64 one by one in C++ (no AVX2 or AVX-512F instruction does it), and NaN, ±inf
+/// or 1e300 there is undefined behaviour (UBSan's float-cast-overflow), whatever the result.
+template <class V, class F>
+V with_representable_lanes(const V& x, double limit, F f) {
+    const auto nan = x != x;
+    const V clamped = xsimd::min(xsimd::max(x, V(-limit)), V(limit));
+    return xsimd::select(nan, x, f(xsimd::select(nan, V(0), clamped)));
+}
+}  // namespace detail
+
 template <class V>
 V exp(const V& x) {
-    if constexpr (std::is_arithmetic_v<V>) return std::exp(x); else return xsimd::exp(x);
+    if constexpr (std::is_arithmetic_v<V>) return std::exp(x);
+    else if constexpr (std::is_same_v<element_t<V>, double>)
+        return detail::with_representable_lanes(x, 800.0, [](const V& v) { return xsimd::exp(v); });
+    else return xsimd::exp(x);
 }
 template <class V>
 V expm1(const V& x) {
-    if constexpr (std::is_arithmetic_v<V>) return std::expm1(x); else return xsimd::expm1(x);
+    if constexpr (std::is_arithmetic_v<V>) return std::expm1(x);
+    else if constexpr (std::is_same_v<element_t<V>, double>)
+        return detail::with_representable_lanes(x, 800.0, [](const V& v) { return xsimd::expm1(v); });
+    else return xsimd::expm1(x);
 }
 /// Natural logarithm: std::log for scalars; for registers xsimd's (fdlibm's algorithm), within 1 ulp
 /// of std::log in float and double (tests/unit/test_math.cpp), with std::log's NaN, ±inf and ±0 cases.
@@ -117,7 +136,7 @@ template <class V>
 V tanh(const V& x) {
     if constexpr (std::is_same_v<element_t<V>, float>) return rational_tanh(x);
     else if constexpr (std::is_arithmetic_v<V>) return std::tanh(x);
-    else return xsimd::tanh(x);
+    else return detail::with_representable_lanes(x, 40.0, [](const V& v) { return xsimd::tanh(v); });
 }
 /// x > 0 ? if_positive : otherwise, elementwise.
 template <class V>
