@@ -9,11 +9,12 @@ dir=${1:?usage: fuzz/sanitize_tests.sh BUILD_DIR}
 jobs=${TYPENET_JOBS:-2}
 
 echo "==== sanitizers (clang++-14, ASan + UBSan): configure, build typenet_tests, run in $dir"
-# Debug with its -g emptied: -O1 stays (Release's -O3 -DNDEBUG would override it), and line tables are
-# all the stack traces need (full debug information only makes the build slower).
+# -O0: clang++-14 compiles these template-heavy tests 2.7x faster with the sanitizers at -O0 than at
+# -O1 (18 s against 50 s of CPU for test_check.cpp), which decides whether CI fits its time. Debug with
+# its -g emptied, because line tables are all the stack traces need.
 cmake -S "$root" -B "$dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG= \
   -DCMAKE_CXX_COMPILER=clang++-14 -DTYPENET_BUILD_EXAMPLES=OFF \
-  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -O1 -gline-tables-only"
+  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -O0 -gline-tables-only"
 cmake --build "$dir" -j "$jobs" --target typenet_tests
 # alloc_dealloc_mismatch=0: tests/support/allocation_counter.cpp replaces operator new(size_t) and
 # delete (malloc/free) but not the nothrow/array news, which ASan intercepts itself; memory from

@@ -11,6 +11,7 @@
 #include "typenet/core/error.hpp"
 #include "typenet/core/finite_check.hpp"
 #include "typenet/io/atomic_file.hpp"
+#include "typenet/io/escaped.hpp"
 #include "typenet/io/native_format.hpp"
 
 /// Exports a trained network as a C++ header, for programs without a file system (embedded,
@@ -31,17 +32,6 @@ inline bool is_identifier(std::string_view s) {
     for (char c : s)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
     return true;
-}
-
-/// A C++ string literal body for `text`.
-inline std::string escaped(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') out += "\\n";
-        else out += c;
-    }
-    return out;
 }
 
 /// An exact literal: 9 significant digits recover any float, 17 any double.
@@ -89,7 +79,7 @@ void export_header(const Net& net, const std::string& path, const std::string& n
     out += "// Load: typenet::load_from_arrays(net, " + name + "_parameters, " + name + "_buffers, " + name +
            "_signature, " + name + "_train_steps);\n";
     out += "#pragma once\n#include <array>\n#include <cstdint>\n\n";
-    out += "inline constexpr char " + name + "_signature[] = \"" + export_detail::escaped(signature) + "\";\n";
+    out += "inline constexpr char " + name + "_signature[] = \"" + io::escaped(signature) + "\";\n";
     out += "inline constexpr std::uint64_t " + name + "_train_steps = " + std::to_string(net.train_steps()) + ";\n";
     export_detail::append_array<T>(out, name + "_parameters", params);
     export_detail::append_array<T>(out, name + "_buffers", buffers);

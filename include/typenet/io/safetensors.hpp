@@ -10,6 +10,7 @@
 #include "typenet/core/error.hpp"
 #include "typenet/core/finite_check.hpp"
 #include "typenet/io/atomic_file.hpp"
+#include "typenet/io/escaped.hpp"
 #include "typenet/io/file_kind.hpp"
 #include "typenet/io/json_reader.hpp"
 #include "typenet/io/read_file.hpp"
@@ -32,15 +33,6 @@ inline std::string shape_json(const std::vector<std::size_t>& shape) {
     return s + "]";
 }
 
-inline std::string escaped(std::string_view text) {
-    std::string out;
-    for (char c : text) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out;
-}
-
 inline std::size_t dtype_size(std::string_view dtype) {
     if (dtype == "F32") return 4;
     if (dtype == "F64" || dtype == "I64") return 8;
@@ -56,7 +48,7 @@ void save_safetensors(const Net& net, const std::string& path) {
     using T = typename Net::scalar;
     detail::require_finite_network(net, "save_safetensors: " + path);
     std::string header = "{\"__metadata__\":{\"format\":\"pt\",\"typenet_signature\":\"" +
-                         safetensors_detail::escaped(Net::signature()) + "\"}";
+                         io::escaped(Net::signature()) + "\"}";
     std::string data;
     for (const auto& t : net.named_tensors()) {
         std::string dtype = sizeof(T) == 4 ? "F32" : "F64";
@@ -74,7 +66,7 @@ void save_safetensors(const Net& net, const std::string& path) {
                 data.append(reinterpret_cast<const char*>(&v), sizeof v);
             }
         }
-        header += ",\"" + safetensors_detail::escaped(t.name) + "\":{\"dtype\":\"" + dtype +
+        header += ",\"" + io::escaped(t.name) + "\":{\"dtype\":\"" + dtype +
                   "\",\"shape\":" + safetensors_detail::shape_json(shape) + ",\"data_offsets\":[" +
                   std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
     }

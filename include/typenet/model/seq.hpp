@@ -19,6 +19,7 @@
 #include "typenet/core/random.hpp"
 #include "typenet/core/tensor.hpp"
 #include "typenet/core/thread_pool.hpp"
+#include "typenet/detail/hana.hpp"
 #include "typenet/io/native_format.hpp"
 #include "typenet/io/safetensors.hpp"
 #include "typenet/model/layer_chain.hpp"
@@ -228,12 +229,12 @@ public:
     /// Every parameter and buffer tensor with its PyTorch nn.Sequential key.
     std::vector<NamedTensor<T>> named_tensors() {
         std::vector<NamedTensor<T>> out;
-        collect_named(out, parameters_.data(), gradients_.data(), buffers_.data(), std::make_index_sequence<N>{});
+        collect_named(out, parameters_.data(), gradients_.data(), buffers_.data());
         return out;
     }
     std::vector<NamedTensor<const T>> named_tensors() const {
         std::vector<NamedTensor<const T>> out;
-        collect_named(out, parameters_.data(), gradients_.data(), buffers_.data(), std::make_index_sequence<N>{});
+        collect_named(out, parameters_.data(), gradients_.data(), buffers_.data());
         return out;
     }
 
@@ -271,14 +272,18 @@ public:
     /// Model files carry it, so a file is only loaded into the network type that wrote it.
     static std::string signature() {
         std::string s = std::string(sizeof(T) == 4 ? "float32" : "float64") + " " + input_shape::str();
-        signature_layers(s, std::make_index_sequence<N>{});
+        detail::hana::for_each(detail::indices<N>, [&](auto i) {
+            s += " -> " + layer_at<i>::name() + layer_at<i>::output_shape::str();
+        });
         return s;
     }
 
     /// The stages the fused path runs, training then inference, one per line, e.g.
     /// "train: [Dense<784, 256, He>] [BatchNorm ReLU Dropout(0.5)] [Dense<256, 10, He>]".
     static std::string fusion_plan() {
-        const std::array<std::string, N> names = layer_names(std::make_index_sequence<N>{});
+        const auto names = detail::hana::unpack(detail::indices<N>, [](auto... i) {
+            return std::array<std::string, N>{layer_at<i>::name()...};
+        });
         auto describe = [&](const char* title, const detail::StagePlan<N>& plan) {
             std::string s = title;
             for (std::size_t head = 0; head < N; head = plan.stage_end[head]) {
@@ -293,7 +298,11 @@ public:
 
     /// A Keras-style table: layer (numbered as in the PyTorch keys), output shape, parameter count, totals.
     static std::string summary() {
-        std::vector<LayerSummary> rows = summary_rows(std::make_index_sequence<N>{});
+        std::vector<LayerSummary> rows;
+        detail::hana::for_each(detail::indices<N>, [&](auto i) {
+            rows.push_back({layer_at<i>::name(), layer_at<i>::output_shape::str(),
+                            total_size(layer_at<i>::parameter_tensors)});
+        });
         // Input<...> is the "input" line, and the indices stay those of the PyTorch keys.
         if (starts_with_input) rows.erase(rows.begin());
         return format_summary(input_shape::str(), rows);
@@ -306,26 +315,10 @@ private:
     ConstLayerState<T> const_state() const { return {parameters_.data(), buffers_.data()}; }
     StepContext context(Mode mode) const { return {mode, seed_, train_steps_, 0}; }
 
-    template <std::size_t... I>
-    static void signature_layers(std::string& s, std::index_sequence<I...>) {
-        ((s += " -> " + layer_at<I>::name() + layer_at<I>::output_shape::str()), ...);
-    }
-
-    template <std::size_t... I>
-    static std::array<std::string, N> layer_names(std::index_sequence<I...>) {
-        return {layer_at<I>::name()...};
-    }
-
-    template <std::size_t... I>
-    static std::vector<LayerSummary> summary_rows(std::index_sequence<I...>) {
-        return {LayerSummary{layer_at<I>::name(), layer_at<I>::output_shape::str(),
-                             total_size(layer_at<I>::parameter_tensors)}...};
-    }
-
-    template <class U, std::size_t... I>
-    static void collect_named(std::vector<NamedTensor<U>>& out, U* parameters, U* gradients, U* buffers,
-                              std::index_sequence<I...>) {
-        auto add = [&]<std::size_t L>(std::integral_constant<std::size_t, L>) {
+    template <class U>
+    static void collect_named(std::vector<NamedTensor<U>>& out, U* parameters, U* gradients, U* buffers) {
+        detail::hana::for_each(detail::indices<N>, [&](auto layer) {
+            constexpr std::size_t L = layer;
             const std::string key = std::to_string(L - (starts_with_input ? 1 : 0)) + ".";
             std::size_t offset = parameter_offsets_[L];
             for (const TensorInfo& t : layer_at<L>::parameter_tensors) {
@@ -335,12 +328,10 @@ private:
             }
             offset = buffer_offsets_[L];
             for (const TensorInfo& t : layer_at<L>::buffer_tensors) {
-                out.push_back({key + std::string(t.name), L, t, {buffers + offset, t.size()}, {},
-                               true});
+                out.push_back({key + std::string(t.name), L, t, {buffers + offset, t.size()}, {}, true});
                 offset += t.size();
             }
-        };
-        (add(std::integral_constant<std::size_t, I>{}), ...);
+        });
     }
 
     /// Makes every training buffer hold `batch` samples; allocates only when the batch grows.
