@@ -11,6 +11,7 @@
 #include <typenet/data/random_zoom.hpp>
 #include <typenet/data/tta.hpp>
 #include <typenet/layers/activations/relu.hpp>
+#include <typenet/layers/conv2d.hpp>
 #include <typenet/layers/dense.hpp>
 #include <typenet/model/seq.hpp>
 
@@ -70,6 +71,26 @@ TEST_CASE("HorizontalFlip mirrors columns, keeps channels, and twice is the iden
         CHECK(same(half.transform(once, Seed{7}, 2), many));
         CHECK(same(HorizontalFlip{.image = s, .probability = 0.0}.transform(many, Seed{7}, 2), many));
     }
+}
+
+TEST_CASE("ImageShape::of a network's input shape is PyTorch's (C, H, W): flips commute with a 1x1 Conv2D",
+          "[augment][conv2d]") {
+    constexpr ImageShape in = ImageShape::of<Shape<3, 5, 4>>();
+    STATIC_REQUIRE(in.height == 5);
+    STATIC_REQUIRE(in.width == 4);
+    STATIC_REQUIRE(in.channels == 3);
+    STATIC_REQUIRE(in.channels_first);
+    // A 1x1 convolution mixes channels pixel by pixel, so mirroring its input mirrors its output: true
+    // only if the augmentation and the network read the rows in the same (C, H, W) order.
+    using Net = Seq<Input<3, 5, 4>, Conv2D<3, 2, 1>>;
+    const Net net{Seed{4}};
+    const HorizontalFlip flip_in{.image = ImageShape::of<Net::input_shape>(), .probability = 1.0};
+    const HorizontalFlip flip_out{.image = ImageShape::of<Net::output_shape>(), .probability = 1.0};
+    const Matrix<float> x = noise(6, in, 11);
+    const Matrix<float> a = net.predict(flip_in.transform(x, Seed{1}, 0));
+    const Matrix<float> b = flip_out.transform(net.predict(x), Seed{1}, 0);
+    REQUIRE(a.shape() == b.shape());
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a.data()[i] == Approx(b.data()[i]).epsilon(1e-6).margin(1e-6));
 }
 
 TEST_CASE("HorizontalFlip flips about the requested fraction, by seed and step", "[augment]") {

@@ -10,6 +10,12 @@
 #include "data/exported_small_net.hpp"
 #include "tools/exported_small_net_recipe.hpp"
 #include "typenet/io/read_file.hpp"
+#include "typenet/layers/conv2d.hpp"
+#include "typenet/layers/flatten.hpp"
+#include "typenet/layers/global_avg_pool_2d.hpp"
+#include "typenet/layers/max_pool_2d.hpp"
+#include "typenet/layers/residual.hpp"
+#include "typenet/layers/spatial_dropout.hpp"
 
 using namespace typenet;
 using export_recipe::SmallNet;
@@ -109,4 +115,33 @@ TEST_CASE("load_from_arrays rejects wrong sizes, non-finite values and another n
     CHECK_THROWS_WITH(export_header(net, temp_path("bad.hpp"), "9lives"), Catch::Contains("not a C++ identifier"));
     net.buffers()[0] = std::numeric_limits<float>::infinity();
     CHECK_THROWS_WITH(export_header(net, temp_path("bad.hpp"), "ok"), Catch::Contains("infinite value in the buffers"));
+}
+
+TEST_CASE("export_header and load_from_arrays carry a convolutional network with a residual block", "[export][conv2d]") {
+    using CNN = Seq<Input<2, 6, 6>, Conv2D<2, 4, 3, Padding<1>, NoBias>, BatchNorm, ReLU,
+                    Residual<Conv2D<4, 4, 3, Padding<1>, Groups<2>>, BatchNorm>, MaxPool2D<2>, SpatialDropout<0.2>,
+                    GlobalAvgPool2D, Flatten, Dense<4, 3>>;
+    CNN net{Seed{3}};
+    Matrix<float> x = Matrix<float>::from_shape({5, CNN::input_size});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.37f * static_cast<float>(i));
+    const std::vector<int> labels{0, 1, 2, 1, 0};
+    SGD opt{.lr = 0.1, .momentum = 0.9};
+    for (int step = 0; step < 3; ++step) net.train_step(x, labels, SoftmaxCrossEntropy{}, opt);
+
+    const std::string path = temp_path("export_cnn.hpp");
+    export_header(net, path, "cnn");
+    const std::string text = io::read_file(path, "test");
+    std::filesystem::remove(path);
+    CHECK(text.find("inline constexpr char cnn_signature[] = \"" + CNN::signature() + "\";") != std::string::npos);
+    const std::vector<float> params = parse_array(text, "cnn_parameters");
+    const std::vector<float> buffers = parse_array(text, "cnn_buffers");
+    REQUIRE(params.size() == CNN::parameter_count);
+    REQUIRE(buffers.size() == CNN::buffer_count);
+
+    CNN loaded{Seed{8}};
+    load_from_arrays(loaded, params, buffers, CNN::signature(), net.train_steps());
+    CHECK(std::ranges::equal(loaded.parameters(), net.parameters()));
+    CHECK(std::ranges::equal(loaded.buffers(), net.buffers()));  // running statistics, num_batches_tracked
+    const Matrix<float> a = loaded.predict(x), b = net.predict(x);
+    CHECK(std::equal(a.begin(), a.end(), b.begin()));
 }

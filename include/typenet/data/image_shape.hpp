@@ -8,6 +8,7 @@
 
 #include "typenet/core/error.hpp"
 #include "typenet/core/random.hpp"
+#include "typenet/core/shape.hpp"
 #include "typenet/core/tensor.hpp"
 
 namespace typenet {
@@ -19,6 +20,14 @@ struct ImageShape {
     std::size_t width = 0;
     std::size_t channels = 1;
     bool channels_first = false;
+
+    /// The layout of a network's input rows for its image shape `Shape<C, H, W>`: PyTorch's (C, H, W),
+    /// channels first, whatever the network does inside. `RandomCrop{.image = ImageShape::of<Net::input_shape>()}`.
+    template <class S>
+    static constexpr ImageShape of() {
+        static_assert(S::rank == 3, "typenet::ImageShape::of<S>: S must be an image shape Shape<C, H, W>");
+        return {S::dims[1], S::dims[2], S::dims[0], true};
+    }
 
     /// Values per image.
     constexpr std::size_t size() const { return height * width * channels; }

@@ -14,6 +14,7 @@
 #include "typenet/core/random.hpp"
 #include "typenet/core/real.hpp"
 #include "typenet/layers/image_layer_spec.hpp"
+#include "typenet/layers/mask_layer.hpp"
 #include "typenet/simd/arch.hpp"
 #include "typenet/simd/register_span.hpp"
 
@@ -29,31 +30,24 @@ namespace typenet {
 /// e / 4 of the step's Philox stream, e = ((n·C + c)(H − B + 1) + i)(W − B + 1) + j, so backward
 /// regenerates the forward's mask.
 template <class T, class InputShape, Real P, std::size_t B>
-class DropBlockLayer {
+class DropBlockLayer : public detail::MaskLayer<DropBlockLayer<T, InputShape, P, B>, T, InputShape> {
+    using base = detail::MaskLayer<DropBlockLayer, T, InputShape>;
+    friend base;
     using dims = detail::image_dims<InputShape>;
     static constexpr std::size_t C = dims::channels, H = dims::height, W = dims::width;
     static constexpr std::size_t BH = H - B + 1, BW = W - B + 1;
 
 public:
-    using scalar = T;
-    using input_shape = InputShape;
-    using output_shape = InputShape;
+    using base::mask_stream;
+    using base::width;
     // The scale needs the whole batch's mask, and a value's mask depends on B×B block positions.
     using fusion_kind = fusion::barrier;
-    static constexpr std::size_t width = InputShape::size;
     static constexpr double rate = P.value();
     /// γ, the probability that a block is dropped (at most 1).
     static constexpr double block_rate =
         std::min(1.0, rate / static_cast<double>(B * B) * static_cast<double>(H * W) / static_cast<double>(BH * BW));
-    static constexpr std::array<TensorInfo, 0> parameter_tensors{};
-    static constexpr std::array<TensorInfo, 0> buffer_tensors{};
 
     static std::string name() { return "DropBlock(" + to_string(P) + ", " + std::to_string(B) + ")"; }
-
-    /// The random stream of the masks of one layer at one training step.
-    static Philox mask_stream(const StepContext& c) {
-        return Philox(c.seed, RandomPurpose::dropout, c.layer_index, c.step);
-    }
 
     /// The identity of eval mode on one register, so that inference fuses past the layer.
     struct Identity {
@@ -61,25 +55,6 @@ public:
         V forward(const V& x, const simd::RegisterSpan<T>&) const { return x; }
     };
     Identity inference_pointwise(ConstLayerState<T>) const { return {}; }
-
-    void initialize(LayerState<T>, const StepContext&) {}
-
-    void forward(LayerState<T>, BatchView<const T, width> x, BatchView<T, width> y, const StepContext& c) {
-        if (c.mode == Mode::Eval || rate == 0.0) std::copy_n(x.data, x.size(), y.data);
-        else apply_mask(x, y, mask_stream(c));
-    }
-
-    void infer(ConstLayerState<T>, BatchView<const T, width> x, BatchView<T, width> y) const {
-        std::copy_n(x.data, x.size(), y.data);
-    }
-
-    /// dx = dy·mask·count/count_kept with the forward's mask and scale, regenerated.
-    void backward(LayerState<T>, BatchView<const T, width>, BatchView<const T, width>, BatchView<const T, width> dy,
-                  BatchView<T, width> dx, const StepContext& c) {
-        if (dx.data == nullptr) return;
-        if (c.mode == Mode::Eval || rate == 0.0) std::copy_n(dy.data, dy.size(), dx.data);
-        else apply_mask(dy, dx, mask_stream(c));
-    }
 
     /// Writes the keep mask (1 kept, 0 dropped) of `rows` samples, channels-last, to `keep`; returns how
     /// many values are kept.
@@ -106,7 +81,7 @@ private:
     // A block is dropped when its word is below ⌈γ·2³²⌉ (2³² when γ = 1: every word).
     static constexpr std::uint64_t threshold = drop_threshold(block_rate);
 
-    // Forward and backward share this one function, so they cannot disagree about the mask or the scale.
+    // The scale count/count_kept is the batch's, so backward (through MaskLayer) recomputes it too.
     void apply_mask(BatchView<const T, width> in, BatchView<T, width> out, const Philox& stream) {
         if (keep_.size() < in.size()) keep_.resize(in.size());
         const std::size_t kept = mask(stream, in.rows, keep_.data());

@@ -11,6 +11,7 @@
 #include "typenet/core/layout.hpp"
 #include "typenet/core/random.hpp"
 #include "typenet/core/real.hpp"
+#include "typenet/layers/mask_layer.hpp"
 #include "typenet/simd/arch.hpp"
 #include "typenet/simd/register_span.hpp"
 
@@ -21,27 +22,20 @@ namespace typenet {
 /// The mask is a pure function of (seed, layer, step, row·width + column) drawn from Philox, so
 /// backward regenerates it instead of storing it, and it does not depend on how the work is split.
 template <class T, class InputShape, Real P>
-class DropoutLayer {
+class DropoutLayer : public detail::MaskLayer<DropoutLayer<T, InputShape, P>, T, InputShape> {
+    using base = detail::MaskLayer<DropoutLayer, T, InputShape>;
+    friend base;
+
 public:
-    using scalar = T;
-    using input_shape = InputShape;
-    using output_shape = InputShape;
+    using base::mask_stream;
     // Elementwise, with the element index as an extra input of the mask; a fused kernel calls
     // mask_stream() once per step and kept() per element.
     using fusion_kind = fusion::elementwise;
-    static constexpr std::size_t width = InputShape::size;
     static constexpr double rate = P.value();
     /// What a kept value is multiplied by.
     static constexpr T scale = static_cast<T>(1.0 / (1.0 - rate));
-    static constexpr std::array<TensorInfo, 0> parameter_tensors{};
-    static constexpr std::array<TensorInfo, 0> buffer_tensors{};
 
     static std::string name() { return "Dropout(" + to_string(P) + ")"; }
-
-    /// The random stream of the masks of one layer at one training step.
-    static Philox mask_stream(const StepContext& c) {
-        return Philox(c.seed, RandomPurpose::dropout, c.layer_index, c.step);
-    }
 
     /// Whether element `index` (row·width + column) is kept: 32-bit word index % 4 of block index / 4
     /// of the stream, kept when it is at least P·2³² (so P = 0 keeps everything).
@@ -91,31 +85,15 @@ public:
         return {Philox(Seed{0}, RandomPurpose::dropout, 0, 0), false};
     }
 
-    void initialize(LayerState<T>, const StepContext&) {}
-
-    void forward(LayerState<T>, BatchView<const T, width> x, BatchView<T, width> y, const StepContext& c) {
-        if (c.mode == Mode::Eval || rate == 0.0) std::copy_n(x.data, x.size(), y.data);
-        else apply_mask(x.data, y.data, x.size(), mask_stream(c));
-    }
-
-    void infer(ConstLayerState<T>, BatchView<const T, width> x, BatchView<T, width> y) const {
-        std::copy_n(x.data, x.size(), y.data);
-    }
-
-    /// dx = dy·mask/(1 − P) with the forward's mask, regenerated from the same (seed, layer, step).
-    void backward(LayerState<T>, BatchView<const T, width>, BatchView<const T, width>, BatchView<const T, width> dy,
-                  BatchView<T, width> dx, const StepContext& c) {
-        if (dx.data == nullptr) return;
-        if (c.mode == Mode::Eval || rate == 0.0) std::copy_n(dy.data, dy.size(), dx.data);
-        else apply_mask(dy.data, dx.data, dy.size(), mask_stream(c));
-    }
-
 private:
     // ⌈P·2³²⌉, exact: P·2³² is an exact double and below 2³² for P < 1.
     static constexpr std::uint64_t threshold = drop_threshold(rate);
 
-    // Forward and backward share this one loop, so they cannot disagree about the mask.
-    static void apply_mask(const T* in, T* out, std::size_t n, const Philox& stream) {
+    static void apply_mask(BatchView<const T, InputShape::size> x, BatchView<T, InputShape::size> y,
+                           const Philox& stream) {
+        const T* in = x.data;
+        T* out = y.data;
+        const std::size_t n = x.size();
         for (std::size_t first = 0; first < n; first += 4) {
             const Philox::block words = stream(first / 4);
             const std::size_t count = std::min<std::size_t>(4, n - first);

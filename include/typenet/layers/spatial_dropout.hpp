@@ -12,6 +12,7 @@
 #include "typenet/core/random.hpp"
 #include "typenet/core/real.hpp"
 #include "typenet/layers/image_layer_spec.hpp"
+#include "typenet/layers/mask_layer.hpp"
 #include "typenet/simd/arch.hpp"
 #include "typenet/simd/register_span.hpp"
 
@@ -23,29 +24,22 @@ namespace typenet {
 /// Channel c of sample n is kept when 32-bit word e % 4 of block e / 4 of the step's Philox stream,
 /// e = n·C + c, is at least P·2³²: a pure function of (seed, layer, step, n, c), regenerated in backward.
 template <class T, class InputShape, Real P>
-class SpatialDropoutLayer {
+class SpatialDropoutLayer : public detail::MaskLayer<SpatialDropoutLayer<T, InputShape, P>, T, InputShape> {
+    using base = detail::MaskLayer<SpatialDropoutLayer, T, InputShape>;
+    friend base;
     static constexpr std::size_t C = detail::image_dims<InputShape>::channels;
     static constexpr std::size_t HW = InputShape::size / C;
 
 public:
-    using scalar = T;
-    using input_shape = InputShape;
-    using output_shape = InputShape;
+    using base::mask_stream;
+    using base::width;
     // Elementwise: the mask of element (n, i) depends on n and on the channel i % C only.
     using fusion_kind = fusion::elementwise;
-    static constexpr std::size_t width = InputShape::size;
     static constexpr double rate = P.value();
     /// What a kept value is multiplied by.
     static constexpr T scale = static_cast<T>(1.0 / (1.0 - rate));
-    static constexpr std::array<TensorInfo, 0> parameter_tensors{};
-    static constexpr std::array<TensorInfo, 0> buffer_tensors{};
 
     static std::string name() { return "SpatialDropout(" + to_string(P) + ")"; }
-
-    /// The random stream of the masks of one layer at one training step.
-    static Philox mask_stream(const StepContext& c) {
-        return Philox(c.seed, RandomPurpose::dropout, c.layer_index, c.step);
-    }
     /// Whether channel c of sample n is kept.
     static bool kept(const Philox& stream, std::size_t n, std::size_t c) {
         const std::uint64_t e = std::uint64_t{n} * C + c;
@@ -86,30 +80,10 @@ public:
         return {Philox(Seed{0}, RandomPurpose::dropout, 0, 0), false};
     }
 
-    void initialize(LayerState<T>, const StepContext&) {}
-
-    void forward(LayerState<T>, BatchView<const T, width> x, BatchView<T, width> y, const StepContext& c) {
-        if (c.mode == Mode::Eval || rate == 0.0) std::copy_n(x.data, x.size(), y.data);
-        else apply_mask(x, y, mask_stream(c));
-    }
-
-    void infer(ConstLayerState<T>, BatchView<const T, width> x, BatchView<T, width> y) const {
-        std::copy_n(x.data, x.size(), y.data);
-    }
-
-    /// dx = dy·mask/(1 − P) with the forward's mask, regenerated from the same (seed, layer, step).
-    void backward(LayerState<T>, BatchView<const T, width>, BatchView<const T, width>, BatchView<const T, width> dy,
-                  BatchView<T, width> dx, const StepContext& c) {
-        if (dx.data == nullptr) return;
-        if (c.mode == Mode::Eval || rate == 0.0) std::copy_n(dy.data, dy.size(), dx.data);
-        else apply_mask(dy, dx, mask_stream(c));
-    }
-
 private:
     // ⌈P·2³²⌉, as in Dropout.
     static constexpr std::uint64_t threshold = drop_threshold(rate);
 
-    // Forward and backward share this one loop, so they cannot disagree about the mask.
     static void apply_mask(BatchView<const T, width> in, BatchView<T, width> out, const Philox& stream) {
         std::array<T, C> factor;
         for (std::size_t n = 0; n < in.rows; ++n) {
