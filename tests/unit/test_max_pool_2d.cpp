@@ -181,6 +181,23 @@ TEST_CASE("MaxPool2D propagates NaN and never returns the padding", "[pool][max_
     constant_layer.infer({}, BatchView<const double, 27>{x.data(), 1}, BatchView<double, 12>{inferred.data(), 1});
     CHECK(std::isnan(inferred[1]));
     CHECK(inferred[3] == -5.0);
+
+    // 37 channels: whole registers of channels (float and double, AVX2 and AVX-512) and a remainder,
+    // with a NaN in every odd channel, at a different window position each time.
+    const auto check_registers = [&]<class T>(T) {
+        using Wide = MaxPool2D<2>::bind<T, Shape<37, 2, 2>>;
+        std::vector<T> in(4 * 37, T{-1});
+        for (std::size_t c = 1; c < 37; c += 2) in[(c / 2 % 4) * 37 + c] = std::numeric_limits<T>::quiet_NaN();
+        const Wide wide;
+        std::vector<T> out(37);
+        wide.infer({}, BatchView<const T, 4 * 37>{in.data(), 1}, BatchView<T, 37>{out.data(), 1});
+        for (std::size_t c = 0; c < 37; ++c) {
+            INFO("channel " << c << ", " << sizeof(T) * 8 << "-bit");
+            CHECK(std::isnan(out[c]) == (c % 2 == 1));
+        }
+    };
+    check_registers(0.0f);
+    check_registers(0.0);
 }
 
 TEST_CASE("MaxPool2D: options in any order, defaults, names", "[pool][max_pool]") {

@@ -101,7 +101,7 @@ private:
                             for (std::size_t w = w0; w < w1; ++w) {
                                 const V v = V::load_unaligned(in + (h * W + w) * C + c);
                                 // A NaN wins (and keeps winning, as PyTorch's kernel does) so it reaches y.
-                                const auto take = (v > best) | (v != v);
+                                const auto take = (v > best) | xsimd::isnan(v);  // not v != v: xsimd 8.1's AVX != is ordered
                                 best = xsimd::select(take, v, best);
                                 where = xsimd::select(take, V(static_cast<T>(at(h, w))), where);
                             }

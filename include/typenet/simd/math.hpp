@@ -36,7 +36,7 @@ namespace detail {
 /// or 1e300 there is undefined behaviour (UBSan's float-cast-overflow), whatever the result.
 template <class V, class F>
 V with_representable_lanes(const V& x, double limit, F f) {
-    const auto nan = x != x;
+    const auto nan = xsimd::isnan(x);
     const V clamped = xsimd::min(xsimd::max(x, V(-limit)), V(limit));
     return xsimd::select(nan, x, f(xsimd::select(nan, V(0), clamped)));
 }
@@ -154,7 +154,7 @@ V select_not_positive(const V& x, const V& if_not_positive, const V& otherwise) 
 /// 1 / (1 + e^-x), without overflow for large |x|; NaN for NaN, 0 and 1 for ∓inf.
 template <class V>
 V sigmoid(const V& x) {
-    return V(1) / (V(1) + exp(-x));
+    return V(1) / (V(1) + math::exp(-x));
 }
 
 }  // namespace typenet::math
