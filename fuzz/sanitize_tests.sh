@@ -9,12 +9,21 @@ dir=${1:?usage: fuzz/sanitize_tests.sh BUILD_DIR}
 jobs=${TYPENET_JOBS:-2}
 
 echo "==== sanitizers (clang++-14, ASan + UBSan): configure, build typenet_tests, run in $dir"
-# -O0: clang++-14 compiles these template-heavy tests 2.7x faster with the sanitizers at -O0 than at
-# -O1 (18 s against 50 s of CPU for test_check.cpp), which decides whether CI fits its time. Debug with
-# its -g emptied, because line tables are all the stack traces need.
+# -O1: unoptimized, the SIMD code is too slow to test with (with the sanitizers, the 200 training
+# steps of test_threads.cpp take 82 s built with g++ -Og and 5.2 s with clang++ -O1, against 1.35 s
+# at -O3, and clang++ -O0 did not finish the suite in 13 minutes). Debug with its -g emptied, because line tables are all the stack traces need.
+# In CI (TYPENET_SANITIZE_ALL unset) the files below are left out: with the sanitizers clang++-14 takes
+# about twice as long as g++ -O3 to compile a test file, and the whole suite would not fit CI's time.
+# They check numerics (PyTorch fixtures, the pointwise layers, fusion chains, ensembles, search) on the
+# code paths the other files exercise, and CI runs them in its g++ Release build;
+# `TYPENET_SANITIZE_ALL=1 fuzz/sanitize_tests.sh DIR` runs the whole suite (docs/robustness.md).
+excluded="test_conv_reference.cpp;test_loss_reference.cpp;test_optim_reference.cpp;test_pool_reference.cpp"
+excluded+=";test_activations.cpp;test_fusion.cpp;test_chains.cpp;test_maxout.cpp;test_prelu.cpp;test_softmax.cpp"
+excluded+=";test_ensemble.cpp;test_fit_search.cpp"
+[[ -n ${TYPENET_SANITIZE_ALL:-} ]] && excluded=""
 cmake -S "$root" -B "$dir" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG= \
-  -DCMAKE_CXX_COMPILER=clang++-14 -DTYPENET_BUILD_EXAMPLES=OFF \
-  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -O0 -gline-tables-only"
+  -DCMAKE_CXX_COMPILER=clang++-14 -DTYPENET_BUILD_EXAMPLES=OFF "-DTYPENET_UNIT_TESTS_EXCLUDE=$excluded" \
+  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -O1 -gline-tables-only"
 cmake --build "$dir" -j "$jobs" --target typenet_tests
 # alloc_dealloc_mismatch=0: tests/support/allocation_counter.cpp replaces operator new(size_t) and
 # delete (malloc/free) but not the nothrow/array news, which ASan intercepts itself; memory from

@@ -162,3 +162,26 @@ TEST_CASE("Conv2D's fused stages train like the per-layer reference, and 2 threa
     const Matrix<float> a = fused.predict(x), b = reference.predict(x);
     for (std::size_t i = 0; i < a.size(); ++i) CHECK(a.data()[i] == Approx(b.data()[i]).epsilon(1e-4).margin(1e-4));
 }
+
+TEST_CASE("set_fused between steps: the per-layer path gets the activations the fused stages do not store",
+          "[conv2d][fusion]") {
+    // Fused, [Conv2D BatchNorm ReLU] stores only the convolution's and ReLU's outputs; layer by layer
+    // needs BatchNorm's too, so switching must size it before the next step.
+    using Net = Seq<Input<2, 6, 5>, Conv2D<2, 8, 3, Padding<1>, NoBias>, BatchNorm, ReLU, MaxPool2D<2>, Flatten,
+                    Dense<8 * 3 * 2, 3>>;
+    Matrix<float> x = Matrix<float>::from_shape({7, Net::input_size});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::cos(0.21f * static_cast<float>(i));
+    const std::vector<int> labels{0, 1, 2, 0, 1, 2, 0};
+    Net switching{Seed{5}}, reference{Seed{5}};
+    reference.set_fused(false);
+    SGD a{.lr = 0.05, .momentum = 0.9}, b{.lr = 0.05, .momentum = 0.9};
+    for (int step = 0; step < 6; ++step) {
+        switching.set_fused(step % 3 != 1);
+        const float la = switching.train_step(x, labels, SoftmaxCrossEntropy{}, a);
+        const float lb = reference.train_step(x, labels, SoftmaxCrossEntropy{}, b);
+        CHECK(la == Approx(lb).epsilon(1e-4));
+    }
+    const auto close = [](float p, float q) { return std::abs(p - q) <= 1e-4f * std::max(1.0f, std::abs(q)); };
+    CHECK(std::ranges::equal(switching.parameters(), reference.parameters(), close));
+    CHECK(std::ranges::equal(switching.buffers(), reference.buffers(), close));
+}

@@ -69,6 +69,14 @@ public:
     static constexpr StagePlan<N> training_plan_ = make_stage_plan<N>(make_fusable(std::make_index_sequence<N>{}, false),
                                                           make_normalized(std::make_index_sequence<N>{}));
     static constexpr StagePlan<N> inference_plan_ = make_stage_plan<N>(make_fusable(std::make_index_sequence<N>{}, true));
+    // The fused path stores a layer's output only at a stage's head (the pre-activation z that backward
+    // recomputes the chain from) and at its end (the stage's output); in between it lives in registers.
+    static constexpr std::array<bool, N> stored_when_fused_ = [] {
+        std::array<bool, N> stored{};
+        for (std::size_t head = 0; head < N; head = training_plan_.stage_end[head])
+            stored[head] = stored[training_plan_.stage_end[head] - 1] = true;
+        return stored;
+    }();
     static constexpr auto parameter_offsets_ = make_offsets(std::make_index_sequence<N>{}, false);
     static constexpr auto buffer_offsets_ = make_offsets(std::make_index_sequence<N>{}, true);
     static constexpr std::size_t parameter_count = parameter_offsets_[N];
@@ -89,10 +97,12 @@ public:
         }(std::make_index_sequence<N>{});
     }
 
-    /// Makes every activation hold `batch` samples; allocates only when the batch grows.
+    /// Makes every activation the current path stores hold `batch` samples; allocates only when the
+    /// batch grows (or the path changes, set_fused).
     void reserve(std::size_t batch) {
         if (batch <= reserved_batch_) return;
-        for (std::size_t i = 0; i < N; ++i) activations_[i].resize(batch * widths_[i + 1]);
+        for (std::size_t i = 0; i < N; ++i)
+            if (!fused_ || stored_when_fused_[i]) activations_[i].resize(batch * widths_[i + 1]);
         for (auto& g : gradient_scratch_) g.resize(batch * max_width);
         reserved_batch_ = batch;
     }
@@ -112,8 +122,6 @@ public:
     /// The last layer's output of the last forward.
     const T* output() const { return activations_[N - 1].data(); }
     T* output() { return activations_[N - 1].data(); }
-    /// Any layer's output of the last forward (i < N).
-    const T* activation(std::size_t i) const { return activations_[i].data(); }
 
     /// Back-propagates `upstream` = dL/d(output) of the last forward, which it may overwrite: accumulates
     /// the parameter gradients into s and writes dL/d(input) into `input_gradient` (skipped when null).
@@ -127,6 +135,7 @@ public:
     Mode forward_mode() const { return forward_mode_; }
     /// Fused stages or layer by layer, here and in the layers that run chains of their own (Residual).
     void set_fused(bool fused) {
+        if (fused != fused_) reserved_batch_ = 0;  // the per-layer path stores every layer's output
         fused_ = fused;
         std::apply([&](auto&... layer) { ((set_layer_fused(layer, fused)), ...); }, layers_);
     }
@@ -332,7 +341,8 @@ private:
     StepContext base_{};
     bool fused_ = true;
 
-    // Training workspace, sized by reserve(); activations_[i] is the output of layer i.
+    // Training workspace, sized by reserve(); activations_[i] is the output of layer i (left empty
+    // inside fused stages).
     std::size_t reserved_batch_ = 0, forward_batch_ = 0;
     Mode forward_mode_ = Mode::Train;
     const T* input_ = nullptr;
