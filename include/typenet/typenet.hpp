@@ -13,6 +13,7 @@
 #include "typenet/core/tensor.hpp"
 #include "typenet/data/color_pca_jitter.hpp"
 #include "typenet/data/csv.hpp"
+#include "typenet/data/cutout.hpp"
 #include "typenet/data/dataset.hpp"
 #include "typenet/data/fashion_mnist.hpp"
 #include "typenet/data/horizontal_flip.hpp"

@@ -3,9 +3,11 @@
 #include <cmath>
 #include <cstdint>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <typenet/data/color_pca_jitter.hpp>
+#include <typenet/data/cutout.hpp>
 #include <typenet/data/horizontal_flip.hpp>
 #include <typenet/data/random_crop.hpp>
 #include <typenet/data/random_zoom.hpp>
@@ -213,10 +215,62 @@ TEST_CASE("RandomZoom draws factors in min..max and applies them", "[augment]") 
                         Contains("needs 0 < min <= max"));
 }
 
+// ---- Cutout --------------------------------------------------------------------------------------
+
+TEST_CASE("Cutout sets the square it reports to its value in every channel, clipped at the borders",
+          "[augment]") {
+    for (const ImageShape& s : {hwc, chw}) {
+        const Cutout cut{.image = s, .size = 3, .value = -7.0f};
+        const Matrix<float> x = numbered(40, s);
+        const Matrix<float> y = cut.transform(x, Seed{3}, 1);
+        std::set<std::pair<std::size_t, std::size_t>> centres;
+        std::size_t clipped = 0;
+        for (std::size_t r = 0; r < 40; ++r) {
+            const CutoutSquare q = cut.square(Seed{3}, 1, r);
+            REQUIRE(q.applied);  // probability 1
+            REQUIRE(q.y < s.height);
+            REQUIRE(q.x < s.width);
+            centres.insert({q.y, q.x});
+            std::size_t masked = 0;
+            for (std::size_t yy = 0; yy < s.height; ++yy)
+                for (std::size_t xx = 0; xx < s.width; ++xx) {
+                    // Rows q.y − 1 .. q.y + 1 and the same columns: size 3 around the centre.
+                    const bool inside = yy + 1 >= q.y && yy <= q.y + 1 && xx + 1 >= q.x && xx <= q.x + 1;
+                    for (std::size_t c = 0; c < s.channels; ++c) {
+                        const std::size_t i = s.index(yy, xx, c);
+                        CHECK(y(r, i) == (inside ? -7.0f : x(r, i)));
+                        masked += inside;
+                    }
+                }
+            clipped += masked < 9 * s.channels;
+        }
+        CHECK(centres.size() > 10);  // 40 draws over 20 pixels
+        CHECK(clipped > 0);          // a centre on the border masks less than 3 x 3
+    }
+}
+
+TEST_CASE("Cutout masks about the requested fraction of samples and rejects bad settings", "[augment][errors]") {
+    const ImageShape s{6, 6, 1};
+    const Cutout half{.image = s, .size = 2, .probability = 0.5};
+    std::size_t applied = 0;
+    for (std::uint64_t n = 0; n < 2000; ++n) applied += half.square(Seed{9}, 4, n).applied;
+    CHECK(applied > 900);
+    CHECK(applied < 1100);
+    const Matrix<float> x = noise(8, s, 2);
+    CHECK(same((Cutout{.image = s, .probability = 0.0}.transform(x, Seed{1}, 0)), x));
+    Matrix<float> y = x;
+    CHECK_THROWS_WITH((Cutout{.image = s, .size = 0}.apply(y, Seed{1}, 0)), Contains("size must be at least 1"));
+    CHECK_THROWS_WITH((Cutout{.image = s, .probability = 1.5}.apply(y, Seed{1}, 0)), Contains("probability must be in [0, 1]"));
+    CHECK(same(y, x));
+    // Larger than the image: everything is masked.
+    const Matrix<float> all = Cutout{.image = s, .size = 20, .value = 2.0f}.transform(x, Seed{1}, 0);
+    CHECK(std::all_of(all.begin(), all.end(), [](float v) { return v == 2.0f; }));
+}
+
 // ---- determinism ---------------------------------------------------------------------------------
 
 TEMPLATE_TEST_CASE("augmentations are deterministic by (seed, step, sample id) and vary with each",
-                   "[augment]", RandomCrop, HorizontalFlip, RandomZoom) {
+                   "[augment]", RandomCrop, HorizontalFlip, RandomZoom, Cutout) {
     const ImageShape s{8, 8, 3};
     TestType aug{.image = s};
     if constexpr (std::is_same_v<TestType, RandomCrop>) aug.padding = 2;
