@@ -15,6 +15,7 @@
 #include "typenet/data/csv.hpp"
 #include "typenet/data/cutout.hpp"
 #include "typenet/data/dataset.hpp"
+#include "typenet/data/elastic_distortion.hpp"
 #include "typenet/data/fashion_mnist.hpp"
 #include "typenet/data/horizontal_flip.hpp"
 #include "typenet/data/idx.hpp"

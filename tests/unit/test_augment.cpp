@@ -8,6 +8,7 @@
 
 #include <typenet/data/color_pca_jitter.hpp>
 #include <typenet/data/cutout.hpp>
+#include <typenet/data/elastic_distortion.hpp>
 #include <typenet/data/horizontal_flip.hpp>
 #include <typenet/data/random_crop.hpp>
 #include <typenet/data/random_zoom.hpp>
@@ -267,10 +268,58 @@ TEST_CASE("Cutout masks about the requested fraction of samples and rejects bad 
     CHECK(std::all_of(all.begin(), all.end(), [](float v) { return v == 2.0f; }));
 }
 
+// ---- ElasticDistortion ---------------------------------------------------------------------------
+
+TEST_CASE("ElasticDistortion moves pixels along its smoothed field: a linear image is read off exactly",
+          "[augment]") {
+    for (ImageShape s : {ImageShape{12, 11, 2}, ImageShape{12, 11, 2, true}}) {
+        const ElasticDistortion d{.image = s, .alpha = 3.0, .sigma = 2.0};
+        // f(y, x, c) = x + 10·y + 100·c: bilinear interpolation reproduces it wherever it samples inside.
+        Matrix<float> x = Matrix<float>::from_shape({5, s.size()});
+        for (std::size_t r = 0; r < 5; ++r)
+            for (std::size_t yy = 0; yy < s.height; ++yy)
+                for (std::size_t xx = 0; xx < s.width; ++xx)
+                    for (std::size_t c = 0; c < s.channels; ++c)
+                        x(r, s.index(yy, xx, c)) = static_cast<float>(xx + 10 * yy + 100 * c);
+        const Matrix<float> y = d.transform(x, Seed{5}, 2);
+        std::size_t inside = 0;
+        for (std::size_t r = 0; r < 5; ++r) {
+            const DisplacementField f = d.field(Seed{5}, 2, r);
+            double largest = 0;
+            for (std::size_t yy = 0; yy < s.height; ++yy)
+                for (std::size_t xx = 0; xx < s.width; ++xx) {
+                    const std::size_t p = yy * s.width + xx;
+                    largest = std::max({largest, std::abs(f.dy[p]), std::abs(f.dx[p])});
+                    const double sy = static_cast<double>(yy) + f.dy[p], sx = static_cast<double>(xx) + f.dx[p];
+                    if (sy < 0 || sx < 0 || sy > static_cast<double>(s.height - 1) || sx > static_cast<double>(s.width - 1))
+                        continue;
+                    ++inside;
+                    for (std::size_t c = 0; c < s.channels; ++c)
+                        CHECK(y(r, s.index(yy, xx, c)) == Approx(sx + 10 * sy + 100.0 * static_cast<double>(c)).margin(1e-3));
+                }
+            CHECK(largest <= 3.0);  // |uniform| <= 1 through a normalized kernel, times alpha
+            CHECK(largest > 0.1);   // and it does move pixels
+            // Smooth: neighbours move alike (a raw uniform field would differ by ~1 per pixel, times alpha).
+            for (std::size_t p = 1; p < s.width; ++p) CHECK(std::abs(f.dx[p] - f.dx[p - 1]) < 1.0);
+        }
+        CHECK(inside > 5 * s.height * s.width / 2);
+    }
+}
+
+TEST_CASE("ElasticDistortion: alpha 0 is the identity bit for bit; bad settings are refused", "[augment][errors]") {
+    const ImageShape s{7, 7, 1};
+    const Matrix<float> x = noise(4, s, 6);
+    CHECK(same((ElasticDistortion{.image = s, .alpha = 0.0}.transform(x, Seed{1}, 0)), x));
+    Matrix<float> y = x;
+    CHECK_THROWS_WITH((ElasticDistortion{.image = s, .sigma = 0.0}.apply(y, Seed{1}, 0)), Contains("sigma must be finite and > 0"));
+    CHECK_THROWS_WITH((ElasticDistortion{.image = s, .alpha = -1.0}.apply(y, Seed{1}, 0)), Contains("alpha must be finite and >= 0"));
+    CHECK(same(y, x));
+}
+
 // ---- determinism ---------------------------------------------------------------------------------
 
 TEMPLATE_TEST_CASE("augmentations are deterministic by (seed, step, sample id) and vary with each",
-                   "[augment]", RandomCrop, HorizontalFlip, RandomZoom, Cutout) {
+                   "[augment]", RandomCrop, HorizontalFlip, RandomZoom, Cutout, ElasticDistortion) {
     const ImageShape s{8, 8, 3};
     TestType aug{.image = s};
     if constexpr (std::is_same_v<TestType, RandomCrop>) aug.padding = 2;

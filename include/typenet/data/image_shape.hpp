@@ -1,5 +1,6 @@
 #pragma once
 /// \file How images are laid out in the rows of a batch, and what every augmentation shares.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -70,6 +71,22 @@ inline void check_ids(const Matrix<float>& batch, std::span<const std::uint64_t>
     if (ids.size() != batch.shape(0))
         throw shape_error(who + ": " + std::to_string(ids.size()) + " sample ids for a batch of " +
                           std::to_string(batch.shape(0)) + " rows");
+}
+
+/// Channel c of `in` at the real position (sy, sx), bilinear between the four pixels around it, with
+/// 0 outside the image; exactly the pixel's value when sy and sx are whole numbers (no term of weight
+/// 0 is added, so a neighbour outside the image does not matter then).
+inline double bilinear_at(std::span<const float> in, const ImageShape& image, std::size_t c, double sy, double sx) {
+    const auto pixel = [&](long y, long x) {
+        if (y < 0 || x < 0 || y >= static_cast<long>(image.height) || x >= static_cast<long>(image.width)) return 0.0;
+        return static_cast<double>(in[image.index(static_cast<std::size_t>(y), static_cast<std::size_t>(x), c)]);
+    };
+    const double fy0 = std::floor(sy), fx0 = std::floor(sx);
+    const double ty = sy - fy0, tx = sx - fx0;
+    const auto y0 = static_cast<long>(fy0), x0 = static_cast<long>(fx0);
+    const double top = pixel(y0, x0) * (1 - tx) + (tx == 0 ? 0.0 : pixel(y0, x0 + 1) * tx);
+    const double bottom = ty == 0 ? 0.0 : pixel(y0 + 1, x0) * (1 - tx) + (tx == 0 ? 0.0 : pixel(y0 + 1, x0 + 1) * tx);
+    return top * (1 - ty) + bottom * ty;
 }
 
 /// A uniform integer in [0, n) from one 32-bit word (multiply-shift; bias below n / 2³²).

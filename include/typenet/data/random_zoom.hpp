@@ -37,26 +37,12 @@ struct RandomZoom {
         // Pixel centres at k + 0.5: output pixel k samples the input at (k + 0.5 − centre)/scale + centre − 0.5,
         // which is exactly k for scale 1 (so a factor of 1 is the identity, bit for bit).
         const double cy = static_cast<double>(h) / 2, cx = static_cast<double>(w) / 2;
-        const auto sample = [&](std::size_t c, long y, long x) {
-            if (y < 0 || x < 0 || y >= static_cast<long>(h) || x >= static_cast<long>(w)) return 0.0;
-            return static_cast<double>(in[image.index(static_cast<std::size_t>(y), static_cast<std::size_t>(x), c)]);
-        };
         for (std::size_t y = 0; y < h; ++y) {
             const double sy = (static_cast<double>(y) + 0.5 - cy) / scale + cy - 0.5;
-            const double fy0 = std::floor(sy);
-            const double ty = sy - fy0;
-            const auto y0 = static_cast<long>(fy0);
             for (std::size_t x = 0; x < w; ++x) {
                 const double sx = (static_cast<double>(x) + 0.5 - cx) / scale + cx - 0.5;
-                const double fx0 = std::floor(sx);
-                const double tx = sx - fx0;
-                const auto x0 = static_cast<long>(fx0);
-                for (std::size_t c = 0; c < image.channels; ++c) {
-                    const double top = sample(c, y0, x0) * (1 - tx) + (tx == 0 ? 0.0 : sample(c, y0, x0 + 1) * tx);
-                    const double bottom =
-                        ty == 0 ? 0.0 : sample(c, y0 + 1, x0) * (1 - tx) + (tx == 0 ? 0.0 : sample(c, y0 + 1, x0 + 1) * tx);
-                    out[image.index(y, x, c)] = static_cast<float>(top * (1 - ty) + bottom * ty);
-                }
+                for (std::size_t c = 0; c < image.channels; ++c)
+                    out[image.index(y, x, c)] = static_cast<float>(detail::bilinear_at(in, image, c, sy, sx));
             }
         }
     }
