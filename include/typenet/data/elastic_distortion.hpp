@@ -41,13 +41,14 @@ struct ElasticDistortion {
         const std::size_t n = image.height * image.width;
         // The sample's 2·n uniforms are blocks sample·stride .. of the stream, 4 words a block.
         const std::uint64_t stride = (2 * n + 3) / 4, first = sample * stride;
-        std::vector<double> raw(2 * n);
-        for (std::size_t k = 0; k < 2 * n; ++k) {
+        DisplacementField f{std::vector<double>(n), std::vector<double>(n)};
+        for (std::size_t k = 0; k < 2 * n; k += 4) {
             const Philox::block b = rng(first + k / 4);
-            raw[k] = 2.0 * (static_cast<double>(b[k % 4]) / 4294967296.0) - 1.0;
+            for (std::size_t j = 0; j < 4 && k + j < 2 * n; ++j) {
+                const double u = 2.0 * (static_cast<double>(b[j]) / 4294967296.0) - 1.0;  // [-1, 1)
+                (k + j < n ? f.dy[k + j] : f.dx[k + j - n]) = u;
+            }
         }
-        DisplacementField f{std::vector<double>(raw.begin(), raw.begin() + static_cast<long>(n)),
-                            std::vector<double>(raw.begin() + static_cast<long>(n), raw.end())};
         smooth(f.dy);
         smooth(f.dx);
         return f;
