@@ -63,7 +63,7 @@ mkdir -p "$B" "$OUT"
 
 # ---- packages: only the missing ones of the selected peers --------------------------------------
 pkgs="g++ cmake zlib1g-dev libopenblas-dev dataset-fashion-mnist libbenchmark-dev time
-  libxtensor-dev libxtensor-blas-dev libxsimd-dev xtl-dev"
+  libxtensor-dev liblapack-dev libxsimd-dev xtl-dev"
 peer libtorch && pkgs+=" libtorch-dev"
 peer torch && pkgs+=" python3-torch"
 peer dlib && pkgs+=" libdlib-dev"
