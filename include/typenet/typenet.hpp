@@ -51,6 +51,7 @@
 #include "typenet/layers/conv2d.hpp"
 #include "typenet/layers/dense.hpp"
 #include "typenet/layers/drop_block.hpp"
+#include "typenet/layers/drop_path.hpp"
 #include "typenet/layers/dropout.hpp"
 #include "typenet/layers/elementwise.hpp"
 #include "typenet/layers/flatten.hpp"

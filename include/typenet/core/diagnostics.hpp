@@ -212,8 +212,8 @@ struct check_one_output_real_targets {
 }  // namespace diagnostics
 }  // namespace typenet
 
-// ---- pooling, SpatialDropout, DropBlock (layers/); a flat input and a window that does not fit are
-// check_image_input and check_window_fits above -------------------------------------------------------
+// ---- pooling, SpatialDropout, DropBlock, DropPath (layers/); a flat input and a window that does not
+// fit are check_image_input and check_window_fits above ----------------------------------------------
 
 namespace typenet {
 
@@ -249,12 +249,12 @@ struct check_pool_padding_at_most_half_window {
                   "window<kernel, stride, padding>>)");
 };
 
-/// SpatialDropout<P> or DropBlock<P, B> with P outside [0, 1).
+/// SpatialDropout<P>, DropBlock<P, B> or DropPath<P> with P outside [0, 1).
 template <class LayerIndex, class Layer>
 struct check_drop_probability {
     static_assert(fails<LayerIndex, Layer>,
-                  "typenet::SpatialDropout<P> / DropBlock<P, B>: the drop probability P must be in [0, 1) (see "
-                  "check_drop_probability<layer_index<I>, layer>)");
+                  "typenet::SpatialDropout<P> / DropBlock<P, B> / DropPath<P>: the drop probability P must be in "
+                  "[0, 1) (see check_drop_probability<layer_index<I>, layer>)");
 };
 
 /// DropBlock<P, B> whose block is empty or does not fit in the feature map (B = 0, B > H or B > W).

@@ -9,9 +9,9 @@
 
 namespace typenet::detail {
 
-/// What Dropout, SpatialDropout and DropBlock share: a layer without tensors that keeps its input's
-/// shape, multiplies it by a random mask in train mode and is the identity in eval mode (and for a rate
-/// of 0). The mask is regenerated from the step's Philox stream in backward, never stored, so forward
+/// What Dropout, SpatialDropout, DropBlock and DropPath share: a layer without tensors that keeps its
+/// input's shape, multiplies it by a random mask in train mode and is the identity in eval mode (and for
+/// a rate of 0). The mask is regenerated from the step's Philox stream in backward, never stored, so forward
 /// and backward go through the one `Derived::apply_mask(in, out, stream)` and cannot disagree.
 /// Derived (CRTP) provides `rate` and `apply_mask`.
 template <class Derived, class T, class InputShape>
