@@ -2,6 +2,9 @@
 /// \file The only include of xtensor: the tensor types of typenet's public interface.
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xtensor.hpp>
+// Slices of a batch (xt::view, xt::row, xt::range) are part of what docs/reference.md promises; they
+// came in through xtensor-blas before typenet called BLAS directly.
+#include <xtensor/xview.hpp>
 
 namespace typenet {
 
