@@ -11,6 +11,10 @@ using namespace typenet;
 
 TEST_CASE("Flatten passes the law suite", "[laws][flatten]") {
     SECTION("one channel") { testing::check_laws<Input<1, 3, 4>, Flatten>(); }
+    SECTION("one-channel convolution, then masks numbered per sample") {
+        testing::check_laws<Input<1, 4, 4>, Conv2D<1, 1, 3, Padding<1>>, Flatten, Dropout<0.5>, Dense<16, 2>>();
+        testing::check_laws<Input<1, 4, 4>, Conv2D<1, 1, 3, Padding<1>>, Flatten, DropPath<0.5>, Dense<16, 2>>();
+    }
     SECTION("a flat shape") { testing::check_laws<Input<6>, Flatten, Dense<6, 2>>(); }
     SECTION("three channels, before Dense") { testing::check_laws<Input<3, 2, 4>, Flatten, Dense<24, 2>>(); }
     SECTION("after pooling") { testing::check_laws<Input<1, 4, 6>, AvgPool2D<2>, Flatten, Dense<6, 2>>(); }
@@ -37,11 +41,13 @@ TEST_CASE("Flatten turns a channels-last sample into PyTorch's order", "[flatten
 }
 
 TEST_CASE("Flatten is an identity that fuses where the orders coincide", "[flatten]") {
-    STATIC_REQUIRE(std::is_same_v<Flatten::bind<float, Shape<1, 4, 4>>::fusion_kind, fusion::elementwise>);
     STATIC_REQUIRE(std::is_same_v<Flatten::bind<float, Shape<8, 1, 1>>::fusion_kind, fusion::elementwise>);
     STATIC_REQUIRE(std::is_same_v<Flatten::bind<float, Shape<8>>::output_shape, Shape<8>>);
-    STATIC_REQUIRE(FusesInTraining<Flatten::bind<float, Shape<1, 4, 4>>>);
+    STATIC_REQUIRE(FusesInTraining<Flatten::bind<float, Shape<8, 1, 1>>>);
     STATIC_REQUIRE_FALSE(FusesInTraining<Flatten::bind<float, Shape<2, 4, 4>>>);
+    // One pixel per row before, one sample per row after: a mask after it must not see the pixel rows.
+    STATIC_REQUIRE_FALSE(FusesInTraining<Flatten::bind<float, Shape<1, 4, 4>>>);
+    STATIC_REQUIRE(FusesInInference<Flatten::bind<float, Shape<1, 4, 4>>>);
     using Net = Seq<Input<1, 2, 3>, Flatten, Dense<6, 2>>;
     STATIC_REQUIRE(Net::input_size == 6);
     CHECK(Net::summary().find("Flatten") != std::string::npos);

@@ -22,12 +22,16 @@ template <class T, class InputShape>
 class FlattenLayer {
     static constexpr bool reorders = reordered_v<InputShape>;
     static constexpr std::size_t C = SampleLayout<InputShape>::columns, HW = SampleLayout<InputShape>::rows;
+    // A fused training stage indexes its matrix as the stage's first layer laid it out: one pixel per
+    // row for a (1, H, W) image, one sample per row after Flatten. The values are the same, but a Dropout
+    // after it would number them by the wrong row width, so only a kept row width fuses in training.
+    static constexpr bool keeps_rows = !reorders && C == InputShape::size;
 
 public:
     using scalar = T;
     using input_shape = InputShape;
     using output_shape = Shape<InputShape::size>;
-    using fusion_kind = std::conditional_t<reorders, fusion::barrier, fusion::elementwise>;
+    using fusion_kind = std::conditional_t<keeps_rows, fusion::elementwise, fusion::barrier>;
     static constexpr std::size_t width = InputShape::size;
     static constexpr std::array<TensorInfo, 0> parameter_tensors{};
     static constexpr std::array<TensorInfo, 0> buffer_tensors{};
@@ -41,7 +45,7 @@ public:
         V backward(const V& dy, const V&, const V&, const simd::RegisterSpan<T>&) const { return dy; }
     };
     Pointwise pointwise(const StepContext&) const
-        requires(!reorders)
+        requires(keeps_rows)
     {
         return {};
     }
