@@ -86,6 +86,7 @@
 #include "typenet/train/evaluate.hpp"
 #include "typenet/train/fit.hpp"
 #include "typenet/train/fit_options.hpp"
+#include "typenet/train/histogram_plot.hpp"
 #include "typenet/train/history.hpp"
 #include "typenet/train/minibatch.hpp"
 #include "typenet/train/parameter_average.hpp"
@@ -95,3 +96,4 @@
 #include "typenet/train/reduce_on_plateau.hpp"
 #include "typenet/train/schedule.hpp"
 #include "typenet/train/shuffle.hpp"
+#include "typenet/train/trajectory_plot.hpp"

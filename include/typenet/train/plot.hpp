@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "typenet/io/atomic_file.hpp"
 #include "typenet/train/history.hpp"
+#include "typenet/train/svg.hpp"
 
 namespace typenet {
 
@@ -33,9 +33,7 @@ inline std::string chart(double x, double y, double w, double h, const std::stri
     std::string out;
     auto px = [&](std::size_t i) { return x + 50 + (n > 1 ? (w - 60) * static_cast<double>(i) / static_cast<double>(n - 1) : 0); };
     auto py = [&](double v) { return y + 20 + (h - 50) * (hi - v) / (hi - lo); };
-    std::snprintf(buf, sizeof buf, "<text x='%.1f' y='%.1f' font-size='14' font-weight='bold'>%s</text>\n", x + 50, y + 12,
-                  title.c_str());
-    out += buf;
+    out += svg::text(x + 50, y + 12, title, 14, "start", true);
     for (int g = 0; g <= 4; ++g) {
         const double v = lo + (hi - lo) * g / 4.0;
         std::snprintf(buf, sizeof buf,
@@ -63,11 +61,9 @@ inline std::string chart(double x, double y, double w, double h, const std::stri
             }
         if (points.empty()) continue;
         out += "<polyline fill='none' stroke-width='2' stroke='" + s.color + "' points='" + points + "'/>\n";
-        std::snprintf(buf, sizeof buf,
-                      "<rect x='%.1f' y='%.1f' width='12' height='3' fill='%s'/>"
-                      "<text x='%.1f' y='%.1f' font-size='11'>%s</text>\n",
-                      x + w - 120, legend_y - 4, s.color.c_str(), x + w - 104, legend_y, s.label.c_str());
-        out += buf;
+        out += svg::format("<rect x='%.1f' y='%.1f' width='12' height='3' fill='%s'/>", x + w - 120, legend_y - 4,
+                           s.color.c_str());
+        out += svg::text(x + w - 104, legend_y, s.label, 11);
         legend_y += 15;
     }
     return out;
@@ -89,16 +85,9 @@ inline void plot_history_svg(const History& history, const std::string& path) {
         val_acc.values.push_back(e.val_accuracy);
         has_accuracy |= !std::isnan(e.train_accuracy) || !std::isnan(e.val_accuracy);
     }
-    const std::string width = has_accuracy ? "900" : "450";
-    std::string svg = "<svg xmlns='http://www.w3.org/2000/svg' width='" + width +
-                      "' height='320' font-family='sans-serif'>\n<rect width='" + width +
-                      "' height='320' fill='white'/>\n";
-    svg += plot_detail::chart(0, 10, 450, 300, "Loss", {train_loss, val_loss}, false);
-    if (has_accuracy) svg += plot_detail::chart(450, 10, 450, 300, "Accuracy", {train_acc, val_acc}, true);
-    svg += "</svg>\n";
-    io::AtomicFileWriter file(path);
-    file.write(svg);
-    file.commit();
+    std::string body = plot_detail::chart(0, 10, 450, 300, "Loss", {train_loss, val_loss}, false);
+    if (has_accuracy) body += plot_detail::chart(450, 10, 450, 300, "Accuracy", {train_acc, val_acc}, true);
+    svg::write(path, svg::document(has_accuracy ? 900 : 450, 320, body));
 }
 
 }  // namespace typenet
