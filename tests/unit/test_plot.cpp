@@ -166,3 +166,17 @@ TEST_CASE("plot_trajectories_svg: contour lines where f crosses its levels, traj
         CHECK_FALSE(std::filesystem::exists(path));
     }
 }
+
+TEST_CASE("the committed figures of docs/tricks.md parse as XML", "[plot]") {
+    const std::filesystem::path dir = std::filesystem::path(TYPENET_TEST_DATA_DIR) / ".." / ".." / "docs" / "tricks";
+    std::size_t figures = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        if (entry.path().extension() != ".svg") continue;
+        std::ifstream in(entry.path());
+        const std::string svg{std::istreambuf_iterator<char>(in), {}};
+        INFO(entry.path().string() << ": " << testing::xml_problem(svg));
+        CHECK(testing::xml_problem(svg).empty());
+        ++figures;
+    }
+    CHECK(figures >= 8);
+}

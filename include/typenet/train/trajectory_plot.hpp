@@ -135,7 +135,7 @@ void plot_trajectories_svg(F&& f, const std::vector<Trajectory>& trajectories, c
     body += svg::text(margin + size, top + size + 14, svg::format("%.3g", o.x_max), 10, "middle");
     body += svg::text(margin - 4, top + size, svg::format("%.3g", o.y_min), 10, "end");
     body += svg::text(margin - 4, top + 8, svg::format("%.3g", o.y_max), 10, "end");
-    svg::write(path, svg::document(margin + size + 150, top + size + 30, body));
+    svg::write(path, svg::document(margin + size + 200, top + size + 30, body));
 }
 
 }  // namespace typenet
