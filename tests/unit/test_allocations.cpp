@@ -147,3 +147,61 @@ TEST_CASE("train_step with two threads allocates nothing after its first call", 
     SGD opt{.lr = 0.01, .momentum = 0.9};
     CHECK(steady_state_allocations(net, opt, inputs(64, 5), classes(64)) == 0);
 }
+
+namespace {
+
+/// The CNN of the conv workloads (../shared/peers/conv, W6/W7): image-sized activations.
+using CNN = Seq<Input<1, 28, 28>, Conv2D<1, 32, 3, Padding<1>>, BatchNorm, ReLU, MaxPool2D<2>,
+                Conv2D<32, 64, 3, Padding<1>>, BatchNorm, ReLU, MaxPool2D<2>, Flatten, Dropout<0.5>,
+                Dense<3136, 128>, ReLU, Dense<128, 10>>;
+
+Matrix<float> images(std::size_t batch, std::uint64_t step) {
+    const Philox rng(Seed{12}, RandomPurpose::user, 0, step);
+    auto x = Matrix<float>::from_shape({batch, CNN::input_size});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.uniform(i));
+    return x;
+}
+
+}  // namespace
+
+TEST_CASE("the CNN allocates nothing after its first call at a batch size: train_step, predict, predict(std::array)",
+          "[allocations][conv2d]") {
+    CNN net{Seed{6}};
+    const Matrix<float> x = images(32, 0), small = images(5, 1);
+    const std::vector<int> y = classes(32), y_small = classes(5);
+    SECTION("train_step, one thread and two, SGD and Adam, a smaller batch after the first") {
+        SGD sgd{.lr = 0.01, .momentum = 0.9};
+        net.train_step(x, y, SoftmaxCrossEntropy{}, sgd);
+        float sum = 0;
+        CHECK(testing::allocations_during([&] {
+                  for (int i = 0; i < 2; ++i) sum += net.train_step(x, y, SoftmaxCrossEntropy{}, sgd);
+                  sum += net.train_step(small, y_small, SoftmaxCrossEntropy{}, sgd);
+              }) == 0);
+        net.set_threads(2);
+        Adam adam{.lr = 1e-3};
+        net.train_step(x, y, SoftmaxCrossEntropy{}, adam);
+        CHECK(testing::allocations_during([&] {
+                  for (int i = 0; i < 2; ++i) sum += net.train_step(x, y, SoftmaxCrossEntropy{}, adam);
+              }) == 0);
+        CHECK(std::isfinite(sum));
+    }
+    SECTION("batch predict into an output") {
+        Matrix<float> out, out_small;
+        net.predict(x, out);
+        net.predict(small, out_small);
+        CHECK(testing::allocations_during([&] {
+                  net.predict(x, out);
+                  net.predict(small, out_small);
+              }) == 0);
+        const bool same = out == net.predict(x);
+        CHECK(same);
+    }
+    SECTION("predict(std::array): one image, no allocation even on the first call, the batch path's logits") {
+        std::array<float, CNN::input_size> image{};
+        std::copy_n(x.data(), CNN::input_size, image.begin());
+        std::array<float, CNN::output_size> logits{};
+        CHECK(testing::allocations_during([&] { logits = net.predict(image); }) == 0);
+        const Matrix<float> batch = net.predict(x);
+        for (std::size_t k = 0; k < CNN::output_size; ++k) CHECK(logits[k] == Approx(batch(0, k)).margin(1e-5));
+    }
+}

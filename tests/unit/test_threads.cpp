@@ -114,3 +114,17 @@ TEST_CASE("predict is safe to call from several threads at once", "[threads]") {
     for (std::thread& c : callers) c.join();
     CHECK(mismatches == std::vector<int>(4, 0));
 }
+
+TEST_CASE("the CNN of the conv workloads trains bitwise the same with 1 and 2 threads", "[threads][determinism][conv2d]") {
+    // Image-sized activations (batch 32 of 28 x 28): every parallel pass of the convolutions, BatchNorm2d,
+    // pooling and dropout splits its work here, unlike the small test networks.
+    using CNN = Seq<Input<1, 28, 28>, Conv2D<1, 32, 3, Padding<1>>, BatchNorm, ReLU, MaxPool2D<2>,
+                    Conv2D<32, 64, 3, Padding<1>>, BatchNorm, ReLU, MaxPool2D<2>, Flatten, Dropout<0.5>,
+                    Dense<3136, 128>, ReLU, Dense<128, 10>>;
+    const CNN one = train<CNN>(1, 6, 32, Adam{.lr = 1e-3});
+    const CNN two = train<CNN>(2, 6, 32, Adam{.lr = 1e-3});
+    CHECK(bitwise_equal(one.parameters(), two.parameters()));
+    CHECK(bitwise_equal(one.buffers(), two.buffers()));
+    const Matrix<float> x = inputs(16, CNN::input_size, 3);
+    CHECK(bitwise_equal(one.predict(x), two.predict(x)));
+}
