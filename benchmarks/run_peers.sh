@@ -118,16 +118,7 @@ W5=$TB/benchmarks/bench_w5
 } > "$OUT/env.txt"
 
 # ---- running ------------------------------------------------------------------------------------
-busy_jiffies() { local a; a=($(head -1 /proc/stat)); echo $(( a[1]+a[2]+a[3]+a[6]+a[7]+a[8] )); }
-wait_quiet() {  # until < 10 % of the CPUs were busy over 1 s, at most QUIET_MAX_WAIT seconds
-  local waited=0 j0 j1
-  [ "${QUIET_MAX_WAIT:-0}" -gt 0 ] || { echo 0; return; }
-  while j0=$(busy_jiffies); sleep 1; j1=$(busy_jiffies); [ $(( (j1 - j0) * 100 / ($(nproc) * $(getconf CLK_TCK)) )) -ge 10 ]; do
-    [ "$waited" -ge "$QUIET_MAX_WAIT" ] && break
-    sleep 4; waited=$((waited + 5))
-  done
-  echo "$waited"
-}
+source "$ROOT/benchmarks/machine_load.sh"  # busy_jiffies, wait_quiet
 echo -e "file\tround\tside\tpair\tthreads\twall_s\tother_load_cores" > "$OUT/runs.tsv"
 seq_no=0
 # run <round> <side: peer|typenet> <pair> <threads> <command...>: one JSONL file per process. <pair> names

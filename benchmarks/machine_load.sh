@@ -1,0 +1,11 @@
+# Sourced by run_peers.sh and run_conv_peers.sh: how busy the machine is, and waiting until it is quiet.
+busy_jiffies() { local a; a=($(head -1 /proc/stat)); echo $(( a[1]+a[2]+a[3]+a[6]+a[7]+a[8] )); }
+wait_quiet() {  # until < 10 % of the CPUs were busy over 1 s, at most QUIET_MAX_WAIT seconds
+  local waited=0 j0 j1
+  [ "${QUIET_MAX_WAIT:-0}" -gt 0 ] || { echo 0; return; }
+  while j0=$(busy_jiffies); sleep 1; j1=$(busy_jiffies); [ $(( (j1 - j0) * 100 / ($(nproc) * $(getconf CLK_TCK)) )) -ge 10 ]; do
+    [ "$waited" -ge "$QUIET_MAX_WAIT" ] && break
+    sleep 4; waited=$((waited + 5))
+  done
+  echo "$waited"
+}
