@@ -24,6 +24,8 @@
 
 #include <typenet/typenet.hpp>
 
+#include "workload_lines.hpp"
+
 namespace {
 
 using namespace typenet;
@@ -40,7 +42,7 @@ constexpr std::uint64_t shuffle_seed = 42;
 constexpr int lat_warm = 500, lat_calls = 5000, lat_block = 10;
 constexpr int thr_warm = 5, thr_calls = 50;
 
-bool unfused = false;  // --unfused: set once in main, before any measurement
+using bench::unfused;
 
 template <class Net>
 void configure(Net& net, int threads) {
@@ -48,30 +50,7 @@ void configure(Net& net, int threads) {
     net.set_threads(static_cast<std::size_t>(threads));
 }
 
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-double cpu_s() {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-/// The peers' JSON line (peer, workload, threads, batch, metric, value, unit, rep, + cpu_s), then "simd" and
-/// `extra` (already JSON: `"steps":938`).
-void emit(const char* workload, int threads, int batch, const char* metric, double value, const char* unit, int rep,
-          double cpu = -1, const std::string& extra = "") {
-    char c[64] = "";
-    if (cpu >= 0) std::snprintf(c, sizeof c, ",\"cpu_s\":%.4g", cpu);
-    static const std::string simd = typenet::simd::architecture();
-    std::printf("{\"peer\":\"%s\",\"variant\":\"%s\",\"workload\":\"%s\",\"threads\":%d,\"batch\":%d,\"metric\":\"%s\","
-                "\"value\":%.6g,\"unit\":\"%s\",\"rep\":%d%s,\"simd\":\"%s\"%s%s}\n",
-                unfused ? "typenet_unfused" : "typenet", unfused ? "unfused" : "fused", workload, threads, batch, metric,
-                value, unit, rep, c, simd.c_str(), extra.empty() ? "" : ",", extra.c_str());
-    std::fflush(stdout);
-}
+using bench::block_median_latency, bench::cpu_s, bench::emit, bench::median, bench::now_s;
 std::string env_or_empty(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";
@@ -80,17 +59,6 @@ void config_line(int requested, int threads) {
     emit("config", threads, 0, "typenet_threads", threads, "threads", 0, -1,
          "\"requested_threads\":" + std::to_string(requested) + ",\"omp_num_threads\":\"" + env_or_empty("OMP_NUM_THREADS") +
              "\",\"openblas_num_threads\":\"" + env_or_empty("OPENBLAS_NUM_THREADS") + "\"");
-}
-/// Median over blocks of (block time / block size), in seconds — the peers' timing method.
-template <class F>
-double block_median_latency(F&& call, int calls, int block) {
-    std::vector<double> per_call;
-    for (int done = 0; done < calls; done += block) {
-        const double t0 = now_s();
-        for (int i = 0; i < block; ++i) call();
-        per_call.push_back((now_s() - t0) / block);
-    }
-    return median(per_call);
 }
 
 /// The peers' preprocessing: pixels / 255, then the train set's scalar mean and std (rows are (1, 28, 28) in

@@ -17,6 +17,8 @@
 
 #include <typenet/typenet.hpp>
 
+#include "workload_lines.hpp"
+
 namespace {
 
 using namespace typenet;
@@ -24,7 +26,7 @@ using Card = Seq<Dense<784, 256, He>, BatchNorm, ReLU, Dropout<0.5>, Dense<256, 
 using Tiny = Seq<Dense<8, 32, He>, Tanh, Dense<32, 32, He>, Tanh, Dense<32, 1, He>>;
 constexpr std::size_t batch_size = 64;
 
-bool unfused = false;  // --unfused: set once in main, before any measurement
+using bench::unfused;
 
 // set_threads / set_fused are probed rather than called so this file builds against a Seq that lacks them.
 template <class Net>
@@ -41,39 +43,7 @@ int threads_of(const Net& net) {
     else return 1;
 }
 
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-double cpu_s() {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
-}
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-void emit(const char* workload, int threads, int batch, const char* metric, double value, const char* unit, int rep,
-          double cpu = -1) {
-    char extra[64] = "";
-    if (cpu >= 0) std::snprintf(extra, sizeof extra, ",\"cpu_s\":%.4g", cpu);
-    static const std::string simd = typenet::simd::architecture();
-    std::printf("{\"peer\":\"%s\",\"variant\":\"%s\",\"workload\":\"%s\",\"threads\":%d,\"batch\":%d,\"metric\":\"%s\","
-                "\"value\":%.6g,\"unit\":\"%s\",\"rep\":%d%s,\"simd\":\"%s\"}\n",
-                unfused ? "typenet_unfused" : "typenet", unfused ? "unfused" : "fused", workload, threads, batch, metric,
-                value, unit, rep, extra, simd.c_str());
-    std::fflush(stdout);
-}
-/// Median over blocks of (block time / block size), in seconds — the peers' timing method.
-template <class F>
-double block_median_latency(F&& call, int calls, int block) {
-    std::vector<double> per_call;
-    for (int done = 0; done < calls; done += block) {
-        const double t0 = now_s();
-        for (int i = 0; i < block; ++i) call();
-        per_call.push_back((now_s() - t0) / block);
-    }
-    return median(per_call);
-}
+using bench::block_median_latency, bench::cpu_s, bench::emit, bench::median, bench::now_s;
 
 /// The peers' preprocessing: pixels / 255, then the train set's scalar mean and std.
 std::pair<Dataset, Dataset> load_data() {

@@ -39,6 +39,7 @@
 # (their README, surprise 4; tagged "[intra-op 2, OpenBLAS 1]"); dlib runs plain (only OpenBLAS threads).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/benchmarks/peer_run_helpers.sh"  # install_missing, busy_jiffies, wait_quiet
 PEERS=${PEERS-"libtorch torch dlib"}
 WORKLOADS=${WORKLOADS:-"W6 W7"}
 THREADS=${THREADS:-"1 2"}
@@ -80,19 +81,8 @@ pkgs="g++ cmake zlib1g-dev libopenblas-dev dataset-fashion-mnist time libxtensor
 peer libtorch && pkgs+=" libtorch-dev"
 peer torch && pkgs+=" python3-torch"
 peer dlib && pkgs+=" libdlib-dev"
-missing=()
-for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "${SKIP_APT:-0}" = 1 ]; then
-    echo "run_conv_peers.sh: missing packages (SKIP_APT=1, not installing): ${missing[*]}" >&2
-  else
-    echo "+ apt-get install ${missing[*]}" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-  fi
-fi
+# shellcheck disable=SC2086  # $pkgs is a word list
+install_missing run_conv_peers.sh $pkgs
 
 # ---- build (one compile at a time): typenet with CMake, the peers with run_conv.sh's build lines ---
 cmake -S "$ROOT" -B "$TB" -DCMAKE_BUILD_TYPE=Release -DTYPENET_BUILD_BENCHMARKS=ON -DTYPENET_BUILD_TESTS=OFF \
@@ -122,7 +112,6 @@ BC=$TB/benchmarks/bench_conv
 } > "$OUT/env.txt"
 
 # ---- running (as run_peers.sh) ------------------------------------------------------------------
-source "$ROOT/benchmarks/machine_load.sh"  # busy_jiffies, wait_quiet
 echo -e "file\tround\tside\tpair\tthreads\twall_s\tother_load_cores" > "$OUT/runs.tsv"
 seq_no=0
 # run <round> <side: peer|typenet|peak> <pair> <threads> <command...>: one JSONL file per process. <pair> names

@@ -28,6 +28,7 @@
 # OpenBLAS at 2 (their README, surprise 2); with both pools at 2 they oversubscribe the 2 cores.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/benchmarks/peer_run_helpers.sh"  # install_missing, busy_jiffies, wait_quiet
 PEERS=${PEERS:-"ref libtorch torch dlib"}
 WORKLOADS=${WORKLOADS:-"W1 W2 W3 W4 W5"}
 THREADS=${THREADS:-"1 2"}
@@ -68,19 +69,8 @@ peer libtorch && pkgs+=" libtorch-dev"
 peer torch && pkgs+=" python3-torch"
 peer dlib && pkgs+=" libdlib-dev"
 peer tinydnn && pkgs+=" tiny-dnn libcereal-dev libstb-dev"
-missing=()
-for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "${SKIP_APT:-0}" = 1 ]; then
-    echo "run_peers.sh: missing packages (SKIP_APT=1, not installing): ${missing[*]}" >&2
-  else
-    echo "+ apt-get install ${missing[*]}" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-  fi
-fi
+# shellcheck disable=SC2086  # $pkgs is a word list
+install_missing run_peers.sh $pkgs
 
 # ---- build: typenet with CMake, the peers with their own build lines (shared/peers/run_all.sh) ---
 cmake -S "$ROOT" -B "$TB" -DCMAKE_BUILD_TYPE=Release -DTYPENET_BUILD_BENCHMARKS=ON -DTYPENET_BUILD_TESTS=OFF \
@@ -118,7 +108,6 @@ W5=$TB/benchmarks/bench_w5
 } > "$OUT/env.txt"
 
 # ---- running ------------------------------------------------------------------------------------
-source "$ROOT/benchmarks/machine_load.sh"  # busy_jiffies, wait_quiet
 echo -e "file\tround\tside\tpair\tthreads\twall_s\tother_load_cores" > "$OUT/runs.tsv"
 seq_no=0
 # run <round> <side: peer|typenet> <pair> <threads> <command...>: one JSONL file per process. <pair> names
